@@ -11,7 +11,7 @@ import { SCHEMAS_DIR } from '../functions/catalog.ts';
 import { isTemplate } from '../template/render.ts';
 import { formatPath, type PathSegment, type SourceDocument } from '../yaml-source.ts';
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
 ajv.addKeyword({ keyword: 'x-cairn', schemaType: 'object' });
 
 const compiled = new Map<string, ValidateFunction>();
