@@ -79,10 +79,12 @@ export function parseSourceText(text: string, file: string): SourceFile {
   list.forEach((doc, index) => {
     for (const error of doc.errors) {
       const position = lineCounter.linePos(error.pos[0]);
+      const duplicate = error.code === 'DUPLICATE_KEY';
+      const key = duplicate ? /^[^\s:]+/.exec(text.slice(error.pos[0]))?.[0] : undefined;
       diagnostics.push({
-        code: error.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
+        code: duplicate ? 'duplicate-key' : 'yaml-syntax',
         severity: 'error',
-        message: firstLine(error.message),
+        message: duplicate ? `duplicate key${key ? ` "${key}"` : ''}: map keys must be unique` : firstLine(error.message),
         file,
         line: position.line,
         column: position.col,

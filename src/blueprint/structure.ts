@@ -126,7 +126,9 @@ export function stepsBefore(node: PhaseNode): Set<string> {
 
 /** Each dependency cycle among siblings, as the list of names around it. */
 export function findCycles(block: PhaseBlock): string[][] {
-  const byName = new Map(block.nodes.map((n) => [n.name, n]));
+  // First occurrence only: a duplicated name is reported as such, not as a cycle through its twin.
+  const byName = new Map<string, PhaseNode>();
+  for (const node of block.nodes) if (!byName.has(node.name)) byName.set(node.name, node);
   const state = new Map<string, 'visiting' | 'done'>();
   const cycles: string[][] = [];
   const stack: string[] = [];
@@ -141,7 +143,7 @@ export function findCycles(block: PhaseBlock): string[][] {
     stack.pop();
     state.set(name, 'done');
   };
-  for (const node of block.nodes) if (!state.has(node.name)) visit(node.name);
+  for (const name of byName.keys()) if (!state.has(name)) visit(name);
   return cycles;
 }
 

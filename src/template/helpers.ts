@@ -3,6 +3,7 @@
  * function of its arguments: none reaches the environment, the filesystem or object prototypes.
  */
 import { formatGoLayout } from './go-time.ts';
+import { runtimeLabel } from './preview.ts';
 
 export type HelperFunction = (...args: unknown[]) => unknown;
 
@@ -17,11 +18,14 @@ function toDateValue(value: unknown): Date {
 
 function stringOf(value: unknown): string {
   if (value === undefined || value === null) return '';
+  const runtime = runtimeLabel(value);
+  if (runtime !== undefined) return runtime;
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
 
 function isEmpty(value: unknown): boolean {
+  if (runtimeLabel(value) !== undefined) return false;
   if (value === undefined || value === null || value === '' || value === false) return true;
   if (Array.isArray(value)) return value.length === 0;
   if (typeof value === 'object') return Object.keys(value).length === 0;
@@ -50,9 +54,12 @@ export const TEMPLATE_HELPERS: Record<string, HelperFunction> = {
   b64enc: (value) => Buffer.from(stringOf(value), 'utf8').toString('base64'),
   b64dec: (value) => Buffer.from(stringOf(value), 'base64').toString('utf8'),
   /** `date <layout> <time>`: Go layouts (`2006-01-02T15-04-05`) or named ones (`RFC3339`). */
-  date: (layout, time) => formatGoLayout(toDateValue(time), stringOf(layout)),
+  date: (layout, time) => {
+    const runtime = runtimeLabel(time);
+    return runtime !== undefined ? `${runtime.slice(0, -1)} as ${stringOf(layout)}>` : formatGoLayout(toDateValue(time), stringOf(layout));
+  },
   /** `toDate <layout> <text>`: the layout is accepted for Kanister compatibility; the text must be RFC 3339. */
-  toDate: (_layout, text) => toDateValue(text).toISOString(),
+  toDate: (_layout, text) => (runtimeLabel(text) !== undefined ? text : toDateValue(text).toISOString()),
   upper: (value) => stringOf(value).toUpperCase(),
   lower: (value) => stringOf(value).toLowerCase(),
   trim: (value) => stringOf(value).trim(),

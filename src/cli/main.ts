@@ -1,0 +1,53 @@
+/** `cairn <command>`: a thin dispatcher; each command lives in its own file under src/cli/. */
+import { didYouMean } from '../diagnostics.ts';
+import { EXIT_OK, EXIT_USAGE, processIO, type Command, type CommandIO } from './io.ts';
+import { renderCommand } from './render.ts';
+import { validateCommand } from './validate.ts';
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+  validate: { summary: 'check blueprints before they run', load: async () => validateCommand },
+  render: { summary: 'compile an action into its execution plan and preview rendered arguments', load: async () => renderCommand },
+  'import-kanister': {
+    summary: 'convert a Kanister blueprint into a Cairn blueprint',
+    load: async () => (await import('./import-kanister.ts')).importKanisterCommand,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const list = Object.entries(COMMANDS)
+    .map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`)
+    .join('\n');
+  return `Usage: cairn <command> [options]
+
+Cairn: Kubernetes backup and disaster recovery on durable Temporal workflows.
+
+Commands:
+${list}
+
+Run 'cairn <command> --help' for a command's options.
+Exit status: 0 ok, 1 failed, 2 usage error.
+`;
+}
+
+export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) return main([rest[0], '--help'], io);
+    io.stdout(usage());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    const suggestion = didYouMean(name, Object.keys(COMMANDS));
+    io.stderr(`cairn: unknown command "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}\nRun 'cairn --help' for the list of commands.\n`);
+    return EXIT_USAGE;
+  }
+  const command = await entry.load();
+  return command(rest, io);
+}
