@@ -26,4 +26,11 @@ export interface StackComponent {
   start(paths: StackPaths, log: ProgressLog): Promise<void>;
   stop(paths: StackPaths, log: ProgressLog): Promise<void>;
   status(paths: StackPaths): Promise<ComponentStatus>;
+  /**
+   * What clients need to reach this component (addresses, credentials, paths); `stack:up` writes it into
+   * `.cairn/stack.json` under the component's `name`. Optional.
+   */
+  info?(paths: StackPaths): Record<string, unknown>;
+  /** The binaries this component installed, by name; `stack:up` lists them in `.cairn/stack.json`. Optional. */
+  binaries?(paths: StackPaths): Record<string, string>;
 }

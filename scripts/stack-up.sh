@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# npm run stack:up — see scripts/stack/up.ts and docs/dev-stack.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci
+exec node_modules/.bin/node --import tsx scripts/stack/up.ts "$@"

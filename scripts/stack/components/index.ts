@@ -1,0 +1,16 @@
+import type { StackComponent } from '../component.ts';
+import { kopia } from './kopia.ts';
+import { kube } from './kube.ts';
+import { s3 } from './s3.ts';
+import { temporal } from './temporal.ts';
+
+/**
+ * Every component of the local stack, in start order (`stack:down` stops them in reverse). Adding one is an
+ * import and an entry here; `after` names what must run first and is checked against this order.
+ */
+export const components: StackComponent[] = [
+  kopia,
+  s3,
+  temporal,
+  kube,
+];
