@@ -1,0 +1,97 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+
+/**
+ * A container's view of the filesystem: the host's root with the pod's volumes (and a few per-pod files)
+ * bind-mounted where the container expects them, in a private mount namespace so the host's view is
+ * untouched. A shell script sets it up inside `unshare --mount`; then the namespace is held open by the
+ * same process (`exec sleep infinity`) so containers and `kubectl exec` can `nsenter` it.
+ *
+ * A mount point that does not exist on the host is created inside an overlay of its deepest existing
+ * ancestor (upper layer in the pod's directory), so `/var/lib/postgresql/data` needs no change to the host.
+ * Only a missing top-level directory (`/data`) cannot be overlaid (that would be an overlay of `/`): it is
+ * created, empty, on the host, and the volume is mounted over it in the namespace only.
+ */
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface MountView {
+  binds: BindMount[];
+  /** Directory for the overlays' upper and work directories. */
+  overlayRoot: string;
+}
+
+export interface PathProbe {
+  exists(path: string): boolean;
+  isFile(path: string): boolean;
+}
+
+export const hostPaths: PathProbe = {
+  exists: (path) => existsSync(path),
+  isFile: (path) => {
+    try {
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  },
+};
+
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+function depth(path: string): number {
+  return path.split('/').filter(Boolean).length;
+}
+
+function deepestExisting(path: string, probe: PathProbe): string {
+  let current = path;
+  while (current !== '/' && !probe.exists(current)) current = dirname(current);
+  return current;
+}
+
+/** The ancestors that need an overlay so that every missing mount point can be created privately. */
+export function overlaysFor(targets: string[], probe: PathProbe): string[] {
+  const overlays = new Set<string>();
+  for (const target of targets) {
+    if (probe.exists(target)) continue;
+    const ancestor = deepestExisting(target, probe);
+    if (ancestor !== '/') overlays.add(ancestor);
+  }
+  return [...overlays].sort((a, b) => depth(a) - depth(b));
+}
+
+/** The `sh -e` script that builds the view; its last act is to print `ready` and become the namespace holder. */
+export function mountScript(view: MountView, probe: PathProbe = hostPaths): string {
+  const binds = view.binds
+    .map((bind) => ({ ...bind, target: normalize(bind.target).replace(/(.)\/$/, '$1') }))
+    .sort((a, b) => depth(a.target) - depth(b.target));
+  const lines = ['set -e'];
+  overlaysFor(
+    binds.map((bind) => bind.target),
+    probe,
+  ).forEach((lower, index) => {
+    const upper = join(view.overlayRoot, String(index), 'upper');
+    const work = join(view.overlayRoot, String(index), 'work');
+    lines.push(`mkdir -p ${shellQuote(upper)} ${shellQuote(work)}`);
+    lines.push(
+      `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lower},upperdir=${upper},workdir=${work}`)} ${shellQuote(lower)}`,
+    );
+  });
+  for (const bind of binds) {
+    const target = shellQuote(bind.target);
+    if (probe.isFile(bind.source)) {
+      lines.push(`[ -e ${target} ] || { mkdir -p ${shellQuote(dirname(bind.target))}; : > ${target}; }`);
+    } else {
+      lines.push(`mkdir -p ${target}`);
+    }
+    lines.push(`mount --bind ${shellQuote(bind.source)} ${target}`);
+    if (bind.readOnly) lines.push(`mount -o remount,bind,ro ${target}`);
+  }
+  lines.push('echo ready', 'exec sleep infinity');
+  return `${lines.join('\n')}\n`;
+}
