@@ -38,23 +38,23 @@ export interface RenderedStep {
 }
 
 export async function renderCommand(argv: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseFlags(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        action: { type: 'string', short: 'a' },
-        target: { type: 'string', short: 't' },
-        option: { type: 'string', multiple: true },
-        context: { type: 'string' },
-        blueprint: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-        debug: { type: 'boolean' },
-      },
-    }),
-  );
-  return runCommand('render', io, values.debug ?? false, async () => {
+  return runCommand('render', io, argv.includes('--debug'), async () => {
+    const { values, positionals } = parseFlags(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          action: { type: 'string', short: 'a' },
+          target: { type: 'string', short: 't' },
+          option: { type: 'string', multiple: true },
+          context: { type: 'string' },
+          blueprint: { type: 'string' },
+          output: { type: 'string', short: 'o' },
+          help: { type: 'boolean', short: 'h' },
+          debug: { type: 'boolean' },
+        },
+      }),
+    );
     if (values.help) {
       io.stdout(HELP);
       return EXIT_OK;

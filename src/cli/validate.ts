@@ -18,14 +18,14 @@ Exit status: 0 all valid (warnings allowed), 1 problems found, 2 usage error.
 `;
 
 export async function validateCommand(argv: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseFlags(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } },
-    }),
-  );
-  return runCommand('validate', io, values.debug ?? false, async () => {
+  return runCommand('validate', io, argv.includes('--debug'), async () => {
+    const { values, positionals } = parseFlags(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } },
+      }),
+    );
     if (values.help) {
       io.stdout(HELP);
       return EXIT_OK;

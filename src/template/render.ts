@@ -4,6 +4,7 @@
  * prototype-access guards left on. Rendering is a single pass: a rendered value (a Secret, say) that contains
  * `{{` is data, never evaluated again.
  */
+import util from 'node:util';
 import Handlebars from 'handlebars';
 import type { JsonValue } from '../json.ts';
 import type { TemplateContext } from './context.ts';
@@ -41,6 +42,29 @@ export function isTemplate(text: string): boolean {
   return text.includes('{{');
 }
 
+const sandboxed = new WeakMap<object, object>();
+
+/**
+ * A copy of the context made of null-prototype objects: with nothing inherited, strict mode reports
+ * `{{constructor}}` or `{{__proto__}}` as missing instead of quietly rendering an empty string.
+ */
+function sandboxContext(context: object): object {
+  let copy = sandboxed.get(context);
+  if (!copy) {
+    copy = withoutPrototypes(context) as object;
+    sandboxed.set(context, copy);
+  }
+  return copy;
+}
+
+function withoutPrototypes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPrototypes);
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) === null || util.types.isProxy(value)) return value;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const [key, item] of Object.entries(value)) copy[key] = withoutPrototypes(item);
+  return copy;
+}
+
 export function renderString(template: string, context: TemplateContext | Record<string, unknown>): string {
   if (!isTemplate(template)) return template;
   let render = compiled.get(template);
@@ -49,10 +73,11 @@ export function renderString(template: string, context: TemplateContext | Record
     compiled.set(template, render);
   }
   try {
-    return render(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    return render(sandboxContext(context), { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    throw new TemplateRenderError(template, message.replace(/^"(.*)" not defined in/, 'missing value $1 in'));
+    const missing = /^"(.*)" not defined in .* - (\d+):(\d+)$/.exec(message);
+    throw new TemplateRenderError(template, missing ? `"${missing[1]}" is missing (template line ${missing[2]}, column ${Number(missing[3]) + 1})` : message);
   }
 }
 
