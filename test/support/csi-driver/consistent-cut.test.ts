@@ -157,6 +157,32 @@ describe('consistent cut: writers stand still while a volume is copied', () => {
     }
   });
 
+  it('a group snapshot is one cut across volumes written by the same process', async () => {
+    const store = new CsiStore(layout);
+    for (const name of ['pvc-pair-1', 'pvc-pair-2']) {
+      await store.createVolume({ name, parameters: {} });
+    }
+    // Writes line n to pvc-pair-1/first.log, then line n to pvc-pair-2/second.log.
+    const pairWriter = spawn(
+      process.execPath,
+      ['-e', WRITER.replace("'first.log'", "'pvc-pair-1/first.log'").replace("'second.log'", "'pvc-pair-2/second.log'")],
+      { cwd: layout.volumes, stdio: 'ignore' },
+    );
+    try {
+      writeFileSync(writersFile(layout, 'pvc-pair-1'), `${pairWriter.pid}\n`);
+      writeFileSync(writersFile(layout, 'pvc-pair-2'), `${pairWriter.pid}\n`);
+      await waitForGrowth(join(volumeDir(layout, 'pvc-pair-2'), 'second.log'));
+      for (let i = 0; i < 3; i++) {
+        const group = await store.createGroupSnapshot({ name: `groupsnapshot-${i}`, sourceVolumeIds: ['pvc-pair-1', 'pvc-pair-2'], parameters: {} });
+        const [first, second] = group.snapshotIds.map((id) => join(layout.snapshots, id));
+        const gap = lineCount(join(first!, 'first.log')) - lineCount(join(second!, 'second.log'));
+        assert.ok(gap === 0 || gap === 1, `group snapshot ${i}: the volumes are ${gap} writes apart`);
+      }
+    } finally {
+      pairWriter.kill('SIGKILL');
+    }
+  });
+
   it('the same slow copy without the pause is torn, so the check has teeth', async () => {
     // A copy that takes its time between two files, as a large volume's copy does.
     const slowCopy = async (to: string) => {

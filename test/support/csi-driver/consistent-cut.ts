@@ -35,17 +35,18 @@ export function readWriters(layout: CsiLayout, volumeHandle: string): number[] {
 }
 
 /**
- * Runs `work` (the copy) while every writer of the volume and every descendant of a writer is stopped, and
+ * Runs `work` (the copy) while every writer of the volumes and every descendant of a writer is stopped, and
  * resumes them afterwards, also when `work` fails. A process that was already stopped before is left as it
  * was. While writers are paused their PIDs are listed in `paused.pids`, so that a driver killed mid-copy
  * resumes them when it starts again (`resumeLeftoverPauses`).
  */
 export async function withWritersPaused<T>(
   layout: CsiLayout,
-  volumeHandle: string,
+  volumeHandles: string | string[],
   work: () => Promise<T>,
 ): Promise<{ result: T; pause: PauseReport }> {
-  const writers = readWriters(layout, volumeHandle);
+  // One pause for all volumes: a group snapshot is one cut across them.
+  const writers = [...new Set([volumeHandles].flat().flatMap((handle) => readWriters(layout, handle)))];
   const paused: number[] = [];
   const started = performance.now();
   let pausedMs = 0;

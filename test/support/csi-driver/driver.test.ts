@@ -10,9 +10,26 @@ import { type CsiDriver, startCsiDriver } from './server.ts';
 
 type Message = Record<string, any>;
 type Call = (request: Message) => Promise<Message>;
+type Method =
+  | 'GetPluginInfo'
+  | 'GetPluginCapabilities'
+  | 'Probe'
+  | 'ControllerGetCapabilities'
+  | 'CreateVolume'
+  | 'DeleteVolume'
+  | 'ValidateVolumeCapabilities'
+  | 'CreateSnapshot'
+  | 'DeleteSnapshot'
+  | 'ListSnapshots'
+  | 'GroupControllerGetCapabilities'
+  | 'CreateVolumeGroupSnapshot'
+  | 'DeleteVolumeGroupSnapshot'
+  | 'GetVolumeGroupSnapshot';
+type Client = Record<Method, Call>;
 
-function promisifyClient(client: grpc.Client): Record<string, Call> {
-  return new Proxy({} as Record<string, Call>, {
+/** The generated client's callback methods as promises. */
+function promisifyClient(client: grpc.Client): Client {
+  return new Proxy({} as Client, {
     get: (_target, method: string) => (request: Message) =>
       new Promise<Message>((resolveCall, rejectCall) =>
         (client as any)[method](request, (error: grpc.ServiceError | null, response: Message) =>
@@ -28,8 +45,9 @@ const oneGiB = { required_bytes: String(1024 ** 3) };
 describe('test-side CSI driver over its unix socket', () => {
   let layout: CsiLayout;
   let driver: CsiDriver;
-  let identity: Record<string, Call>;
-  let controller: Record<string, Call>;
+  let identity: Client;
+  let controller: Client;
+  let groups: Client;
 
   before(async () => {
     layout = csiLayout(mkdtempSync(join(tmpdir(), 'cairn-csi-')));
@@ -39,6 +57,7 @@ describe('test-side CSI driver over its unix socket', () => {
     const credentials = grpc.credentials.createInsecure();
     identity = promisifyClient(new (serviceClient(csi, 'Identity'))(driver.endpoint, credentials));
     controller = promisifyClient(new (serviceClient(csi, 'Controller'))(driver.endpoint, credentials));
+    groups = promisifyClient(new (serviceClient(csi, 'GroupController'))(driver.endpoint, credentials));
   });
 
   after(async () => {
@@ -46,10 +65,12 @@ describe('test-side CSI driver over its unix socket', () => {
     rmSync(layout.root, { recursive: true, force: true });
   });
 
-  it('identifies itself as csi.cairn.dev with a controller service', async () => {
+  it('identifies itself as csi.cairn.dev with controller and group controller services', async () => {
     assert.equal((await identity.GetPluginInfo({})).name, 'csi.cairn.dev');
     const plugin = await identity.GetPluginCapabilities({});
-    assert.deepEqual(plugin.capabilities.map((c: Message) => c.service.type), ['CONTROLLER_SERVICE']);
+    assert.deepEqual(plugin.capabilities.map((c: Message) => c.service.type), ['CONTROLLER_SERVICE', 'GROUP_CONTROLLER_SERVICE']);
+    const groupCaps = await groups.GroupControllerGetCapabilities({});
+    assert.deepEqual(groupCaps.capabilities.map((c: Message) => c.rpc.type), ['CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT']);
     assert.equal((await identity.Probe({})).ready.value, true);
     const controllerCaps = await controller.ControllerGetCapabilities({});
     const types = controllerCaps.capabilities.map((c: Message) => c.rpc.type);
@@ -157,6 +178,31 @@ describe('test-side CSI driver over its unix socket', () => {
     await assert.rejects(controller.ValidateVolumeCapabilities({ volume_id: 'pvc-nope', volume_capabilities: mount }), {
       code: grpc.status.NOT_FOUND,
     });
+  });
+
+  it('snapshots several volumes together as a group snapshot', async () => {
+    for (const name of ['pvc-g1', 'pvc-g2']) {
+      await controller.CreateVolume({ name, volume_capabilities: mount });
+      writeFileSync(join(volumeDir(layout, name), 'name.txt'), name);
+    }
+    const request = { name: 'groupsnapshot-g', source_volume_ids: ['pvc-g2', 'pvc-g1'] };
+    const { group_snapshot: group } = await groups.CreateVolumeGroupSnapshot(request);
+    assert.equal(group.group_snapshot_id, 'groupsnapshot-g');
+    assert.equal(group.ready_to_use, true);
+    assert.deepEqual(group.snapshots.map((s: Message) => s.source_volume_id), ['pvc-g1', 'pvc-g2']);
+    for (const snapshot of group.snapshots) {
+      assert.equal(snapshot.group_snapshot_id, 'groupsnapshot-g');
+      assert.equal(readFileSync(join(snapshotDir(layout, snapshot.snapshot_id), 'name.txt'), 'utf8'), snapshot.source_volume_id);
+    }
+    assert.deepEqual((await groups.CreateVolumeGroupSnapshot(request)).group_snapshot, group);
+    assert.deepEqual((await groups.GetVolumeGroupSnapshot({ group_snapshot_id: 'groupsnapshot-g' })).group_snapshot, group);
+    await assert.rejects(groups.CreateVolumeGroupSnapshot({ name: 'groupsnapshot-g', source_volume_ids: ['pvc-g1'] }), {
+      code: grpc.status.ALREADY_EXISTS,
+    });
+
+    await groups.DeleteVolumeGroupSnapshot({ group_snapshot_id: 'groupsnapshot-g', snapshot_ids: group.snapshots.map((s: Message) => s.snapshot_id) });
+    for (const snapshot of group.snapshots) assert.equal(existsSync(snapshotDir(layout, snapshot.snapshot_id)), false);
+    await assert.rejects(groups.GetVolumeGroupSnapshot({ group_snapshot_id: 'groupsnapshot-g' }), { code: grpc.status.NOT_FOUND });
   });
 
   it('deletes snapshots and volumes with their directories, and deleting twice is fine', async () => {

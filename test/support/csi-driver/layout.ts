@@ -11,6 +11,7 @@ import { join } from 'node:path';
  *   <root>/volumes/<volumeHandle>.writers   PIDs of processes writing to it, one per line (written by others)
  *   <root>/snapshots/<snapshotHandle>/      a snapshot's files: a copy of its volume taken while writers paused
  *   <root>/snapshots/<snapshotHandle>.json  the driver's record of that snapshot (SnapshotRecord)
+ *   <root>/group-snapshots/<groupHandle>.json  a group snapshot: its member snapshots (GroupSnapshotRecord)
  *   <root>/paused.pids                      PIDs the driver has paused right now, so a restart can resume them
  *
  * In the local stack `<root>` is `.cairn/csi`.
@@ -20,6 +21,7 @@ export interface CsiLayout {
   socket: string;
   volumes: string;
   snapshots: string;
+  groupSnapshots: string;
   pausedPids: string;
 }
 
@@ -29,6 +31,7 @@ export function csiLayout(root: string): CsiLayout {
     socket: join(root, 'csi.sock'),
     volumes: join(root, 'volumes'),
     snapshots: join(root, 'snapshots'),
+    groupSnapshots: join(root, 'group-snapshots'),
     pausedPids: join(root, 'paused.pids'),
   };
 }
@@ -52,6 +55,10 @@ export function snapshotDir(layout: CsiLayout, snapshotHandle: string): string {
 
 export function snapshotRecordFile(layout: CsiLayout, snapshotHandle: string): string {
   return join(layout.snapshots, `${snapshotHandle}.json`);
+}
+
+export function groupSnapshotRecordFile(layout: CsiLayout, groupHandle: string): string {
+  return join(layout.groupSnapshots, `${groupHandle}.json`);
 }
 
 /** The name of this driver: StorageClasses, VolumeSnapshotClasses and PVs refer to it. */

@@ -17,13 +17,14 @@ export const CSI_SPEC_VERSION = 'v1.13.0';
 export function csiProtoFromModuleCache(): string {
   const out = execFileSync('go', ['mod', 'download', '-json', `${CSI_SPEC_MODULE}@${CSI_SPEC_VERSION}`], {
     encoding: 'utf8',
-    cwd: '/',
-    env: { ...process.env, GOFLAGS: '-mod=mod' },
+    cwd: '/', // outside any module: the module cache and proxy only
   });
   const info = JSON.parse(out) as { Dir?: string; Error?: string };
   if (info.Dir === undefined) throw new Error(`go mod download ${CSI_SPEC_MODULE}@${CSI_SPEC_VERSION}: ${info.Error ?? out}`);
   return join(info.Dir, 'csi.proto');
 }
+
+export type CsiService = 'Identity' | 'Controller' | 'GroupController';
 
 /** The package `csi.v1` of the spec: service constructors (Identity, Controller, …) and message types. */
 export function loadCsiPackage(protoPath: string): grpc.GrpcObject {
@@ -38,10 +39,10 @@ export function loadCsiPackage(protoPath: string): grpc.GrpcObject {
   return (root.csi as grpc.GrpcObject).v1 as grpc.GrpcObject;
 }
 
-export function serviceDefinition(csi: grpc.GrpcObject, service: 'Identity' | 'Controller'): grpc.ServiceDefinition {
+export function serviceDefinition(csi: grpc.GrpcObject, service: CsiService): grpc.ServiceDefinition {
   return (csi[service] as grpc.ServiceClientConstructor).service;
 }
 
-export function serviceClient(csi: grpc.GrpcObject, service: 'Identity' | 'Controller'): grpc.ServiceClientConstructor {
+export function serviceClient(csi: grpc.GrpcObject, service: CsiService): grpc.ServiceClientConstructor {
   return csi[service] as grpc.ServiceClientConstructor;
 }

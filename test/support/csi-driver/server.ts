@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { resumeLeftoverPauses } from './consistent-cut.ts';
 import { CSI_DRIVER_NAME, type CsiLayout, volumeDir } from './layout.ts';
 import { loadCsiPackage, serviceDefinition } from './proto.ts';
-import { CsiError, CsiStore, type SnapshotRecord, type VolumeRecord, type VolumeSource } from './store.ts';
+import { CsiError, CsiStore, type GroupSnapshotRecord, type SnapshotRecord, type VolumeRecord, type VolumeSource } from './store.ts';
 
 export const CSI_DRIVER_VERSION = '0.1.0';
 
@@ -21,7 +21,7 @@ export interface CsiDriver {
 export type DriverLog = (line: string) => void;
 
 /**
- * Serves the CSI Identity and Controller services on `<root>/csi.sock`. There is no Node service: kwok
+ * Serves the CSI Identity, Controller and GroupController services on `<root>/csi.sock`. There is no Node service: kwok
  * runs no kubelet to call it, and the pod runtime reads volume directories directly.
  */
 export async function startCsiDriver(layout: CsiLayout, protoPath: string, log: DriverLog = () => {}): Promise<CsiDriver> {
@@ -32,6 +32,7 @@ export async function startCsiDriver(layout: CsiLayout, protoPath: string, log: 
   const server = new grpc.Server();
   server.addService(serviceDefinition(csi, 'Identity'), wrap(identity(), log));
   server.addService(serviceDefinition(csi, 'Controller'), wrap(controller(store), log));
+  server.addService(serviceDefinition(csi, 'GroupController'), wrap(groupController(store), log));
   rmSync(layout.socket, { force: true });
   const endpoint = `unix://${layout.socket}`;
   await new Promise<void>((resolveBind, rejectBind) =>
@@ -48,7 +49,9 @@ export async function startCsiDriver(layout: CsiLayout, protoPath: string, log: 
 function identity(): Record<string, Handler> {
   return {
     GetPluginInfo: () => ({ name: CSI_DRIVER_NAME, vendor_version: CSI_DRIVER_VERSION }),
-    GetPluginCapabilities: () => ({ capabilities: [{ service: { type: 'CONTROLLER_SERVICE' } }] }),
+    GetPluginCapabilities: () => ({
+      capabilities: [{ service: { type: 'CONTROLLER_SERVICE' } }, { service: { type: 'GROUP_CONTROLLER_SERVICE' } }],
+    }),
     Probe: () => ({ ready: { value: true } }),
   };
 }
@@ -141,6 +144,43 @@ function controller(store: CsiStore): Record<string, Handler> {
   };
 }
 
+/** VolumeGroupSnapshots: one cut across several volumes (all their writers paused together). */
+function groupController(store: CsiStore): Record<string, Handler> {
+  const groupMessage = (record: GroupSnapshotRecord) => ({
+    group_snapshot_id: record.groupSnapshotId,
+    snapshots: record.snapshotIds.map((snapshotId) => {
+      const snapshot = store.snapshot(snapshotId);
+      if (snapshot === undefined) throw new CsiError(grpc.status.NOT_FOUND, `member snapshot ${snapshotId} is gone`);
+      return snapshotMessage(snapshot);
+    }),
+    creation_time: timestamp(record.creationTime),
+    ready_to_use: true,
+  });
+  return {
+    GroupControllerGetCapabilities: () => ({ capabilities: [{ rpc: { type: 'CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT' } }] }),
+
+    CreateVolumeGroupSnapshot: async (request) => {
+      const record = await store.createGroupSnapshot({
+        name: String(request.name ?? ''),
+        sourceVolumeIds: (request.source_volume_ids ?? []).map(String),
+        parameters: request.parameters ?? {},
+      });
+      return { group_snapshot: groupMessage(record) };
+    },
+
+    DeleteVolumeGroupSnapshot: async (request) => {
+      await store.deleteGroupSnapshot(String(request.group_snapshot_id ?? ''), (request.snapshot_ids ?? []).map(String));
+      return {};
+    },
+
+    GetVolumeGroupSnapshot: (request) => {
+      const record = store.groupSnapshot(String(request.group_snapshot_id ?? ''));
+      if (record === undefined) throw new CsiError(grpc.status.NOT_FOUND, `group snapshot ${request.group_snapshot_id} does not exist`);
+      return { group_snapshot: groupMessage(record) };
+    },
+  };
+}
+
 function requireMountCapabilities(capabilities: Request[] | undefined): void {
   if (!capabilities || capabilities.length === 0) {
     throw new CsiError(grpc.status.INVALID_ARGUMENT, 'volume_capabilities is required');
@@ -174,14 +214,19 @@ function volumeMessage(layout: CsiLayout, record: VolumeRecord): object {
 }
 
 function snapshotMessage(record: SnapshotRecord): object {
-  const millis = Date.parse(record.creationTime);
   return {
     snapshot_id: record.snapshotId,
     source_volume_id: record.sourceVolumeId,
     size_bytes: String(record.sizeBytes),
-    creation_time: { seconds: String(Math.floor(millis / 1000)), nanos: (millis % 1000) * 1_000_000 },
+    creation_time: timestamp(record.creationTime),
     ready_to_use: true,
+    group_snapshot_id: record.groupSnapshotId ?? '',
   };
+}
+
+function timestamp(iso: string): object {
+  const millis = Date.parse(iso);
+  return { seconds: String(Math.floor(millis / 1000)), nanos: (millis % 1000) * 1_000_000 };
 }
 
 /** Turns promise-returning handlers into gRPC unary handlers that log one line per call. */
@@ -190,12 +235,13 @@ function wrap(handlers: Record<string, Handler>, log: DriverLog): grpc.UntypedSe
   for (const [method, handler] of Object.entries(handlers)) {
     implementation[method] = (call: grpc.ServerUnaryCall<Request, object>, callback: grpc.sendUnaryData<object>) => {
       const started = performance.now();
-      const subject = call.request.name ?? call.request.volume_id ?? call.request.snapshot_id ?? call.request.source_volume_id ?? '';
+      const request = call.request;
+      const subject = request.name || request.volume_id || request.snapshot_id || request.group_snapshot_id || request.source_volume_id || '';
       Promise.resolve()
         .then(() => handler(call.request))
         .then(
           (response) => {
-            if (!method.startsWith('Get') && method !== 'Probe' && method !== 'ControllerGetCapabilities') {
+            if (!/^Get|Capabilities$|^Probe$/.test(method)) {
               log(`${method} ${subject} ok ${Math.round(performance.now() - started)} ms`);
             }
             callback(null, response);

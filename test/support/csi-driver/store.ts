@@ -7,6 +7,7 @@ import { status } from '@grpc/grpc-js';
 import { withWritersPaused } from './consistent-cut.ts';
 import {
   type CsiLayout,
+  groupSnapshotRecordFile,
   snapshotDir,
   snapshotRecordFile,
   volumeDir,
@@ -53,6 +54,19 @@ export interface SnapshotRecord {
   /** Processes stopped for the copy and for how long. */
   pausedPids: number[];
   pausedMs: number;
+  /** Set when the snapshot was taken as a member of a group snapshot. */
+  groupSnapshotId?: string;
+}
+
+/** `<group-snapshots>/<groupHandle>.json` */
+export interface GroupSnapshotRecord {
+  name: string;
+  groupSnapshotId: string;
+  /** Sorted. */
+  sourceVolumeIds: string[];
+  /** The member snapshots, in the order of `sourceVolumeIds`. */
+  snapshotIds: string[];
+  creationTime: string;
 }
 
 const DEFAULT_CAPACITY_BYTES = 1024 ** 3;
@@ -154,26 +168,94 @@ export class CsiStore {
         }
         return existing;
       }
-      if (this.volume(request.sourceVolumeId) === undefined) {
-        throw new CsiError(status.NOT_FOUND, `source volume ${request.sourceVolumeId} does not exist`);
+      this.requireVolumes([request.sourceVolumeId]);
+      const [record] = await this.cut([{ name: request.name, snapshotId, sourceVolumeId: request.sourceVolumeId }], request.parameters);
+      return record!;
+    });
+  }
+
+  /** One snapshot per volume, all from a single pause of all their writers: one cut across the volumes. */
+  createGroupSnapshot(request: { name: string; sourceVolumeIds: string[]; parameters: Record<string, string> }): Promise<GroupSnapshotRecord> {
+    return this.serially(async () => {
+      const groupSnapshotId = handleFor(request.name);
+      const sourceVolumeIds = [...new Set(request.sourceVolumeIds)].sort();
+      if (sourceVolumeIds.length === 0) throw new CsiError(status.INVALID_ARGUMENT, 'source_volume_ids is required');
+      const existing = this.groupSnapshot(groupSnapshotId);
+      if (existing !== undefined) {
+        if (existing.name !== request.name || JSON.stringify(existing.sourceVolumeIds) !== JSON.stringify(sourceVolumeIds)) {
+          throw new CsiError(status.ALREADY_EXISTS, `group snapshot ${request.name} exists for other volumes`);
+        }
+        return existing;
       }
-      const staging = this.stagingDir(snapshotId);
-      let creationTime = '';
-      const { pause } = await withWritersPaused(this.layout, request.sourceVolumeId, async () => {
-        creationTime = new Date().toISOString();
-        await copyTree(volumeDir(this.layout, request.sourceVolumeId), staging);
+      this.requireVolumes(sourceVolumeIds);
+      const members = sourceVolumeIds.map((sourceVolumeId) => {
+        const name = `${groupSnapshotId}-${sourceVolumeId}`;
+        return { name, snapshotId: handleFor(name), sourceVolumeId, groupSnapshotId };
       });
-      const record: SnapshotRecord = {
+      const snapshots = await this.cut(members, request.parameters);
+      const record: GroupSnapshotRecord = {
         name: request.name,
-        snapshotId,
-        sourceVolumeId: request.sourceVolumeId,
+        groupSnapshotId,
+        sourceVolumeIds,
+        snapshotIds: snapshots.map((snapshot) => snapshot.snapshotId),
+        creationTime: snapshots[0]!.creationTime,
+      };
+      mkdirSync(this.layout.groupSnapshots, { recursive: true });
+      writeJsonAtomically(groupSnapshotRecordFile(this.layout, groupSnapshotId), record);
+      return record;
+    });
+  }
+
+  /** Deletes the group and its member snapshots (those the CO names, and those the group recorded). */
+  deleteGroupSnapshot(groupSnapshotId: string, snapshotIds: string[]): Promise<void> {
+    return this.serially(async () => {
+      assertHandle(groupSnapshotId);
+      const record = this.groupSnapshot(groupSnapshotId);
+      for (const snapshotId of new Set([...snapshotIds, ...(record?.snapshotIds ?? [])])) {
+        if (!isHandle(snapshotId)) continue;
+        rmSync(snapshotRecordFile(this.layout, snapshotId), { force: true });
+        rmSync(snapshotDir(this.layout, snapshotId), { recursive: true, force: true });
+      }
+      rmSync(groupSnapshotRecordFile(this.layout, groupSnapshotId), { force: true });
+    });
+  }
+
+  groupSnapshot(groupSnapshotId: string): GroupSnapshotRecord | undefined {
+    if (!isHandle(groupSnapshotId)) return undefined;
+    return readJson<GroupSnapshotRecord>(groupSnapshotRecordFile(this.layout, groupSnapshotId));
+  }
+
+  private requireVolumes(volumeIds: string[]): void {
+    for (const volumeId of volumeIds) {
+      if (this.volume(volumeId) === undefined) throw new CsiError(status.NOT_FOUND, `source volume ${volumeId} does not exist`);
+    }
+  }
+
+  /** Copies each volume into a new snapshot while all their writers are paused, then publishes them. */
+  private async cut(
+    members: { name: string; snapshotId: string; sourceVolumeId: string; groupSnapshotId?: string }[],
+    parameters: Record<string, string>,
+  ): Promise<SnapshotRecord[]> {
+    const staged = members.map((member) => ({ ...member, staging: this.stagingDir(member.snapshotId) }));
+    let creationTime = '';
+    const { pause } = await withWritersPaused(
+      this.layout,
+      members.map((member) => member.sourceVolumeId),
+      async () => {
+        creationTime = new Date().toISOString();
+        for (const member of staged) await copyTree(volumeDir(this.layout, member.sourceVolumeId), member.staging);
+      },
+    );
+    return staged.map(({ staging, ...member }) => {
+      const record: SnapshotRecord = {
+        ...member,
         sizeBytes: treeSize(staging),
         creationTime,
-        parameters: request.parameters,
+        parameters,
         pausedPids: pause.pausedPids,
         pausedMs: pause.pausedMs,
       };
-      this.publish(staging, snapshotDir(this.layout, snapshotId), snapshotRecordFile(this.layout, snapshotId), record);
+      this.publish(staging, snapshotDir(this.layout, member.snapshotId), snapshotRecordFile(this.layout, member.snapshotId), record);
       return record;
     });
   }

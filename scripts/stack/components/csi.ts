@@ -1,0 +1,266 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { CSI_DRIVER_NAME, csiLayout, type CsiLayout } from '../../../test/support/csi-driver/layout.ts';
+import { CSI_SPEC_VERSION, csiProtoFromModuleCache } from '../../../test/support/csi-driver/proto.ts';
+import type { ComponentStatus, ProgressLog, StackComponent } from '../component.ts';
+import { ensureGoTool, toolBinary, toolInstalled, type GoTool } from '../go-build.ts';
+import { toolDir, type StackPaths } from '../paths.ts';
+import { logFile, runningPid, spawnDaemon, stopDaemon, waitUntil } from '../process.ts';
+
+const run = promisify(execFile);
+
+/**
+ * snapshot-controller and csi-snapshotter, built in `tools/external-snapshotter/` (a wrapper module that
+ * repeats upstream's replace lines; its `./client` replace becomes the published client module).
+ */
+const SNAPSHOTTER: GoTool = {
+  tool: 'external-snapshotter',
+  version: 'v8.7.0',
+  binaries: ['snapshot-controller', 'csi-snapshotter'].map((binary) => ({
+    binary,
+    estimate: binary === 'snapshot-controller' ? '~2.5 min' : '~10 s',
+    module: 'tools/external-snapshotter',
+    build: `github.com/kubernetes-csi/external-snapshotter/v8/cmd/${binary}`,
+    ldflags: '-s -w -X main.version=v8.7.0',
+  })),
+};
+
+/**
+ * csi-provisioner, in its own wrapper module `tools/external-provisioner/` (its Kubernetes pins differ from the
+ * snapshotter's). The checksum database answers 404 for sig-storage-lib-external-provisioner, hence GONOSUMDB.
+ */
+const PROVISIONER: GoTool = {
+  tool: 'external-provisioner',
+  version: 'v5.3.0',
+  binaries: [
+    {
+      binary: 'csi-provisioner',
+      estimate: '~1.5 min',
+      module: 'tools/external-provisioner',
+      build: 'github.com/kubernetes-csi/external-provisioner/v5/cmd/csi-provisioner',
+      ldflags: '-s -w -X main.version=v5.3.0',
+      env: { GONOSUMDB: 'sigs.k8s.io/sig-storage-lib-external-provisioner' },
+    },
+  ],
+};
+
+const SNAPSHOT_CLIENT_MODULE = 'github.com/kubernetes-csi/external-snapshotter/client/v8';
+
+export const CSI_STORAGE_CLASS = 'cairn-csi';
+export const CSI_OTHER_STORAGE_CLASS = 'other-class';
+export const CSI_SNAPSHOT_CLASS = 'cairn-snapclass';
+
+/** The daemons in start order; each waits for the line its controller logs once its informers run. */
+const DAEMONS = ['csi-driver', 'snapshot-controller', 'csi-snapshotter', 'csi-provisioner'] as const;
+type Daemon = (typeof DAEMONS)[number];
+
+export function csiRoot(paths: StackPaths): CsiLayout {
+  return csiLayout(join(paths.state, 'csi'));
+}
+
+function crdDir(paths: StackPaths): string {
+  return join(toolDir(paths, SNAPSHOTTER.tool, SNAPSHOTTER.version), 'crd');
+}
+
+function protoFile(paths: StackPaths): string {
+  return join(toolDir(paths, 'csi-spec', CSI_SPEC_VERSION), 'csi.proto');
+}
+
+function installed(paths: StackPaths): boolean {
+  return toolInstalled(paths, SNAPSHOTTER) && toolInstalled(paths, PROVISIONER) && existsSync(crdDir(paths)) && existsSync(protoFile(paths));
+}
+
+/**
+ * The CSI layer: the real snapshot-controller, csi-snapshotter and csi-provisioner, against the test-side
+ * driver in test/support/csi-driver/ (the one simulated piece: storage is a directory per volume).
+ */
+export const csi: StackComponent = {
+  name: 'csi',
+  version: `external-snapshotter ${SNAPSHOTTER.version}, external-provisioner ${PROVISIONER.version}, CSI spec ${CSI_SPEC_VERSION}`,
+  after: ['kube'],
+
+  async install(paths, log) {
+    await ensureGoTool(paths, SNAPSHOTTER, log);
+    await ensureGoTool(paths, PROVISIONER, log);
+    if (!existsSync(crdDir(paths))) await copySnapshotCrds(paths, log);
+    if (!existsSync(protoFile(paths))) {
+      mkdirSync(join(protoFile(paths), '..'), { recursive: true });
+      copyFileSync(csiProtoFromModuleCache(), protoFile(paths));
+    }
+  },
+
+  async start(paths, log) {
+    const layout = csiRoot(paths);
+    mkdirSync(layout.root, { recursive: true });
+    const kube = kubeClients(paths);
+    await applySnapshotCrds(paths, kube);
+    await applyManifests(kube, k8s.loadAllYaml(readFileSync(join(paths.root, 'scripts/stack/manifests/csi/classes.yaml'), 'utf8')));
+    for (const daemon of DAEMONS) {
+      if (runningPid(paths, daemon) !== undefined) continue;
+      const from = logSize(paths, daemon);
+      spawnDaemon(paths, daemonSpec(paths, daemon));
+      await waitUntil(
+        `${daemon} to start`,
+        // An exited daemon ends the wait at once; the check below reports it.
+        async () =>
+          runningPid(paths, daemon) === undefined ||
+          (daemon === 'csi-driver' ? socketAccepts(layout.socket) : logShows(paths, daemon, from, READY_LINE[daemon])),
+        60_000,
+        `see ${logFile(paths, daemon)}`,
+      );
+      if (runningPid(paths, daemon) === undefined) throw new Error(`${daemon} exited; see ${logFile(paths, daemon)}`);
+    }
+    log(`csi: driver ${CSI_DRIVER_NAME} on ${layout.socket}, classes ${CSI_STORAGE_CLASS}, ${CSI_OTHER_STORAGE_CLASS}, ${CSI_SNAPSHOT_CLASS}`);
+  },
+
+  async stop(paths, log) {
+    for (const daemon of [...DAEMONS].reverse()) {
+      if (await stopDaemon(paths, daemon)) log(`csi: stopped ${daemon}`);
+    }
+  },
+
+  async status(paths): Promise<ComponentStatus> {
+    const layout = csiRoot(paths);
+    const base = { name: 'csi', version: this.version, address: `unix://${layout.socket}` };
+    if (!installed(paths)) return { ...base, state: 'not-installed' };
+    const running = DAEMONS.filter((daemon) => runningPid(paths, daemon) !== undefined);
+    if (running.length === 0) return { ...base, state: 'stopped' };
+    if (running.length < DAEMONS.length) {
+      const down = DAEMONS.filter((daemon) => !running.includes(daemon));
+      return { ...base, state: 'degraded', detail: `not running: ${down.join(', ')}` };
+    }
+    if (!(await socketAccepts(layout.socket))) return { ...base, state: 'degraded', detail: 'driver socket does not accept connections' };
+    return { ...base, state: 'running', detail: `driver ${CSI_DRIVER_NAME}; ${DAEMONS.slice(1).join(', ')}` };
+  },
+
+  info(paths) {
+    const layout = csiRoot(paths);
+    return {
+      driver: CSI_DRIVER_NAME,
+      socket: layout.socket,
+      volumes: layout.volumes,
+      snapshots: layout.snapshots,
+      storageClass: CSI_STORAGE_CLASS,
+      otherStorageClass: CSI_OTHER_STORAGE_CLASS,
+      snapshotClass: CSI_SNAPSHOT_CLASS,
+    };
+  },
+
+  binaries(paths) {
+    return {
+      'snapshot-controller': toolBinary(paths, SNAPSHOTTER, 'snapshot-controller'),
+      'csi-snapshotter': toolBinary(paths, SNAPSHOTTER, 'csi-snapshotter'),
+      'csi-provisioner': toolBinary(paths, PROVISIONER, 'csi-provisioner'),
+    };
+  },
+};
+
+/** What each controller logs once its informers are running (for the pinned versions above). */
+const READY_LINE: Record<Exclude<Daemon, 'csi-driver'>, RegExp> = {
+  'snapshot-controller': /Starting snapshot controller/,
+  'csi-snapshotter': /Starting CSI snapshotter/,
+  'csi-provisioner': /Started provisioner controller/,
+};
+
+function daemonSpec(paths: StackPaths, daemon: Daemon) {
+  const layout = csiRoot(paths);
+  const common = [`--kubeconfig=${paths.kubeconfig}`, '--leader-election=false', '--v=2'];
+  switch (daemon) {
+    case 'csi-driver':
+      return {
+        name: daemon,
+        command: process.execPath,
+        args: ['--import', 'tsx', join(paths.root, 'test/support/csi-driver/main.ts'), '--root', layout.root, '--proto', protoFile(paths)],
+        cwd: paths.root,
+      };
+    case 'snapshot-controller':
+      return { name: daemon, command: toolBinary(paths, SNAPSHOTTER, daemon), args: [...common, '--retry-interval-max=30s'] };
+    case 'csi-snapshotter':
+      return {
+        name: daemon,
+        command: toolBinary(paths, SNAPSHOTTER, daemon),
+        args: [...common, `--csi-address=${layout.socket}`, '--timeout=60s', '--extra-create-metadata', '--retry-interval-max=30s'],
+      };
+    case 'csi-provisioner':
+      return {
+        name: daemon,
+        command: toolBinary(paths, PROVISIONER, daemon),
+        // --timeout: a CreateVolume from a large snapshot copies the whole directory before it answers.
+        args: [...common, `--csi-address=${layout.socket}`, '--timeout=60s', '--extra-create-metadata', '--retry-interval-max=30s'],
+      };
+  }
+}
+
+/** The VolumeSnapshot and VolumeGroupSnapshot CRDs ship as data in the client module; kept beside the binaries. */
+async function copySnapshotCrds(paths: StackPaths, log: ProgressLog): Promise<void> {
+  const { stdout } = await run('go', ['mod', 'download', '-json', `${SNAPSHOT_CLIENT_MODULE}@${SNAPSHOTTER.version}`], {
+    cwd: join(paths.root, 'tools/external-snapshotter'),
+  });
+  const moduleDir = (JSON.parse(stdout) as { Dir: string }).Dir;
+  const source = join(moduleDir, 'config', 'crd');
+  const staging = `${crdDir(paths)}.partial`;
+  mkdirSync(staging, { recursive: true });
+  const files = readdirSync(source).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml');
+  for (const file of files) copyFileSync(join(source, file), join(staging, file));
+  renameSync(staging, crdDir(paths));
+  log(`csi: ${files.length} snapshot CRDs from ${SNAPSHOT_CLIENT_MODULE}@${SNAPSHOTTER.version}`);
+}
+
+interface Kube {
+  objects: k8s.KubernetesObjectApi;
+  extensions: k8s.ApiextensionsV1Api;
+}
+
+function kubeClients(paths: StackPaths): Kube {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(paths.kubeconfig);
+  return { objects: k8s.KubernetesObjectApi.makeApiClient(config), extensions: config.makeApiClient(k8s.ApiextensionsV1Api) };
+}
+
+async function applyManifests(kube: Kube, objects: k8s.KubernetesObject[]): Promise<void> {
+  for (const object of objects) {
+    await kube.objects.patch(object, undefined, undefined, 'cairn-stack', true, k8s.PatchStrategy.ServerSideApply);
+  }
+}
+
+async function applySnapshotCrds(paths: StackPaths, kube: Kube): Promise<void> {
+  const crds = readdirSync(crdDir(paths)).map((file) => k8s.loadYaml<k8s.V1CustomResourceDefinition>(readFileSync(join(crdDir(paths), file), 'utf8')));
+  await applyManifests(kube, crds);
+  for (const crd of crds) {
+    const name = crd.metadata!.name!;
+    await waitUntil(`CRD ${name} to be established`, async () => {
+      const current = await kube.extensions.readCustomResourceDefinition({ name });
+      return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    }, 30_000);
+  }
+}
+
+function logSize(paths: StackPaths, daemon: string): number {
+  try {
+    return statSync(logFile(paths, daemon)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether the daemon's log, from `offset` on (this start's output), has a line matching `pattern`. */
+function logShows(paths: StackPaths, daemon: string, offset: number, pattern: RegExp): boolean {
+  return pattern.test(readFileSync(logFile(paths, daemon)).subarray(offset).toString('utf8'));
+}
+
+function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolveOpen) => {
+    const socket = connect({ path });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolveOpen(open);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
