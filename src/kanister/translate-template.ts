@@ -109,6 +109,27 @@ class Translator {
     return this.out.length - 1;
   }
 
+  /**
+   * Emits a block tag (`{{#…}}`, `{{else…}}`, `{{/…}}`). Handlebars drops the line of a block tag that stands
+   * alone on it ("standalone" tags); Go keeps it. An empty comment before such a tag keeps it from standing
+   * alone, so the rendered text keeps Go's lines.
+   */
+  private blockTag(text: string): number {
+    if (this.atLineStart()) this.out.push('{{!}}');
+    return this.tag(text);
+  }
+
+  private atLineStart(): boolean {
+    let text = '';
+    for (let i = this.out.length - 1; i >= 0; i--) {
+      const piece = this.out[i]!;
+      // '' is the placeholder of a block's open tag, filled in once its body is translated.
+      if (piece === '' || piece.startsWith('{{')) return /\n[^\S\n]*$/.test(text);
+      text = piece + text;
+    }
+    return /(^|\n)[^\S\n]*$/.test(text);
+  }
+
   private report(offset: number, problem: Problem): void {
     this.problems.push({ ...problem, offset, construct: this.current.source, constructOffset: this.current.offset });
   }
@@ -150,7 +171,7 @@ class Translator {
     const outer: Scope = { vars: new Map(), parent: scope, dot: scope.dot, depth: scope.depth, params: scope.params };
     if (node.kind === 'if') {
       const condition = this.condition(node.pipe, outer);
-      this.tag(open(condition));
+      this.blockTag(open(condition));
       this.list(node.list, child(outer, outer.dot, outer.depth));
     } else {
       const declared = node.pipe.decl;
@@ -167,7 +188,7 @@ class Translator {
       const element = this.param((pvcNames ? keyVar : elementVar) ?? '$item', params);
       const key = this.param(keyVar ?? '$key', params);
       if (subject) this.bindBlock(node, subject, body, { elementVar, keyVar, element, key });
-      const header = this.tag('');
+      const header = this.blockTag('');
       this.list(node.list, body);
       const names = key.used ? [element.name, key.name] : element.used ? [element.name] : [];
       const subjectText = subject ? renderExpr(subject, scope.depth, true) : 'this';
@@ -178,11 +199,11 @@ class Translator {
       if (node.elseList.length === 1 && first && first.kind !== 'text' && first.kind !== 'action' && first.kind !== 'unsupported' && first.chained) {
         this.branch(first, outer, chainOf ?? helper);
       } else {
-        this.tag('{{else}}');
+        this.blockTag('{{else}}');
         this.list(node.elseList, child(outer, outer.dot, outer.depth));
       }
     }
-    if (!chainOf) this.tag(`{{/${helper}}}`);
+    if (!chainOf) this.blockTag(`{{/${helper}}}`);
   }
 
   /** Binds dot and Go's variables inside a range/with body to the block parameters. */
