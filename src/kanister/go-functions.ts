@@ -109,7 +109,7 @@ export function translateCall(name: string, args: HbsExpr[]): FunctionResult {
       return { problem: { code: 'unsupported-template-function', message: `function "${name}" has no Cairn equivalent: ${REJECTED[name]}` } };
     }
     if (KNOWN_NAMES.has(name)) {
-      return { problem: { code: 'unsupported-template-function', message: `sprig function "${name}" has no Cairn helper`, hint: `Cairn's helpers: ${cairnSupported().join(', ')}` } };
+      return { problem: { code: 'unsupported-template-function', message: `sprig function "${name}" has no Cairn helper`, hint: `functions that translate: ${cairnSupported().join(', ')}` } };
     }
     const suggestion = didYouMean(name, KNOWN_NAMES);
     const problem = { code: 'unknown-template-function', message: `"${name}" is not a Go template or sprig function` };

@@ -52,9 +52,8 @@ const KIND_OF_ROOT: Record<string, WorkloadKind> = { StatefulSet: 'StatefulSet',
 /** Resolves a field chain read from the root (`.A.B` at top level, or `$.A.B` anywhere). */
 export function resolveParam(names: string[], site: TemplateSite): Resolved {
   const [root, ...rest] = names;
-  const shown = `.${names.join('.')}`;
-  const problem = (message: string, hint?: string, code = 'unsupported-template-field'): Resolved => ({ problem: hint ? { code, message: `${shown}: ${message}`, hint } : { code, message: `${shown}: ${message}` } });
-  if (root === undefined) return problem('the whole template context cannot be printed');
+  const problem = (message: string, hint?: string, code = 'unsupported-template-field'): Resolved => ({ problem: hint ? { code, message, hint } : { code, message } });
+  if (root === undefined) return problem('the whole template context cannot be used');
   if (Object.hasOwn(KIND_OF_ROOT, root)) site.useWorkload(KIND_OF_ROOT[root]!);
   switch (root) {
     case 'StatefulSet':
@@ -96,9 +95,9 @@ export function resolveParam(names: string[], site: TemplateSite): Resolved {
     default:
       if (Object.hasOwn(UNSUPPORTED_ROOTS, root)) {
         const unsupported = UNSUPPORTED_ROOTS[root]!;
-        return { problem: { ...unsupported, message: `${shown}: ${unsupported.message}` } };
+        return { problem: unsupported };
       }
-      return problem(`can't evaluate field ${root} in Kanister's template parameters`, 'Kanister offers StatefulSet, Deployment, PVC, Namespace, Object, Phases, DeferPhase, ArtifactsIn, Secrets, ConfigMaps, Profile, Options and Time', 'unknown-template-field');
+      return problem(`.${root}: no such field in Kanister's template parameters`, 'Kanister offers StatefulSet, Deployment, PVC, Namespace, Object, Phases, DeferPhase, ArtifactsIn, Secrets, ConfigMaps, Profile, Options and Time', 'unknown-template-field');
   }
 }
 
@@ -136,7 +135,7 @@ function resolveObjectData(kind: 'Secret' | 'ConfigMap', owner: string | undefin
   }
   if (deeper.length > 0) return problem(`a ${kind} value has no fields`, undefined, 'unknown-template-field');
   const object = site.readObject(kind, owner, key);
-  if ('problem' in object) return { problem: { ...object.problem, message: `.${[...(owner ? ['Phases', owner] : []), kind === 'Secret' ? 'Secrets' : 'ConfigMaps', ...rest].join('.')}: ${object.problem.message}` } };
+  if ('problem' in object) return object;
   const dataShape = kind === 'Secret' ? 'secretData' : 'configMapData';
   if (dataKey === undefined) return { expr: contextPath(object.segments, dataShape) };
   return { expr: contextPath([...object.segments, dataKey], kind === 'Secret' ? 'bytes' : 'value') };
