@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { PhaseSpec } from '../../../src/blueprint/types.ts';
+import { validateText } from '../../../src/blueprint/validate.ts';
+import { errorsOf } from '../../../src/diagnostics.ts';
+import { importKanisterFile, importKanisterText } from '../../../src/kanister/import.ts';
+
+const fixtures = join(import.meta.dirname, '../../fixtures/kanister');
+
+async function imported(name: string) {
+  const result = await importKanisterFile(join(fixtures, `${name}.yaml`));
+  assert.deepEqual(errorsOf(result.diagnostics), [], `${name} should convert`);
+  assert.ok(result.yaml);
+  return { ...result, yaml: result.yaml, blueprint: result.blueprints[0]! };
+}
+
+function phase(blueprint: { actions: Record<string, { phases: unknown[]; deferPhase?: PhaseSpec }> }, action: string, name: string): PhaseSpec {
+  const entries = [...blueprint.actions[action]!.phases, blueprint.actions[action]!.deferPhase] as PhaseSpec[];
+  return entries.find((p) => p?.name === name)!;
+}
+
+describe('Kanister blueprints convert into Cairn blueprints', () => {
+  for (const name of ['mysql', 'postgresql', 'etcd-csi', 'control-flow']) {
+    it(`${name}.yaml converts to the expected Cairn YAML, which passes Cairn's validation`, async () => {
+      const { yaml } = await imported(name);
+      assert.equal(yaml, readFileSync(join(fixtures, 'expected', `${name}.cairn.yaml`), 'utf8'));
+      assert.deepEqual(errorsOf(validateText(yaml, `${name}.cairn.yaml`).diagnostics), []);
+    });
+  }
+
+  it('keeps actions, kinds, phases, functions, artifacts and defer phases', async () => {
+    const { blueprint } = await imported('etcd-csi');
+    assert.equal(blueprint.apiVersion, 'cairn.io/v1alpha1');
+    assert.equal(blueprint.kind, 'Blueprint');
+    assert.deepEqual(Object.keys(blueprint.actions), ['backup', 'restore', 'delete']);
+    const backup = blueprint.actions.backup!;
+    assert.deepEqual(backup.kinds, ['StatefulSet']);
+    assert.deepEqual(backup.phases.map((p) => [p.name, (p as PhaseSpec).func]), [['defragment', 'KubeExec'], ['stopWrites', 'ScaleWorkload'], ['snapshotData', 'CreateCSISnapshot']]);
+    assert.deepEqual(backup.deferPhase, {
+      name: 'resumeWrites',
+      func: 'ScaleWorkload',
+      args: { namespace: '{{Target.namespace}}', name: '{{Target.name}}', kind: 'StatefulSet', replicas: '{{Phases.stopWrites.Output.originalReplicaCount}}' },
+    });
+    assert.deepEqual(backup.outputArtifacts?.etcdSnapshot?.keyValue?.name, '{{Phases.snapshotData.Output.name}}');
+    assert.deepEqual(blueprint.actions.restore!.inputArtifactNames, ['etcdSnapshot']);
+  });
+
+  it('translates the time-stamped snapshot name (toDate … | date …)', async () => {
+    const { blueprint } = await imported('etcd-csi');
+    assert.equal(phase(blueprint, 'backup', 'snapshotData').args!.name, '{{Target.name}}-{{date "20060102-150405" (toDate "2006-01-02T15:04:05.999999999Z07:00" Time)}}');
+  });
+
+  it("translates KubeTask's kando script line by line, Secrets read decoded", async () => {
+    const { blueprint } = await imported('mysql');
+    const dump = phase(blueprint, 'backup', 'dumpToObjectStore');
+    assert.deepEqual(dump.objects, {
+      mysqlSecret: { kind: 'Secret', name: '{{index Object.metadata.labels "app.kubernetes.io/instance"}}', namespace: '{{Target.namespace}}' },
+    });
+    const script = (dump.args!.command as string[])[6]!.split('\n');
+    assert.equal(script[1], 'root_password="{{Phases.dumpToObjectStore.Secrets.mysqlSecret.mysql-root-password}}"');
+    assert.match(script[2]!, /kando location push --profile '\{\{toJson Profile\}\}' --path \$\{s3_path\} -$/);
+  });
+
+  it("declares in a phase the objects it reads from another phase or from the action's secretNames", async () => {
+    const { blueprint } = await imported('postgresql');
+    assert.deepEqual(phase(blueprint, 'restore', 'pgRestore').objects, {
+      pgSecret: { kind: 'Secret', name: '{{Target.name}}-postgresql', namespace: '{{Target.namespace}}' },
+    });
+    assert.deepEqual(phase(blueprint, 'validate', 'countDatabases').objects, { adminCreds: { kind: 'Secret', name: '{{Options.secret-adminCreds}}' } });
+  });
+
+  it("tells how to name the ActionSet's Secrets, as a warning", async () => {
+    const { diagnostics } = await imported('postgresql');
+    const [warning] = diagnostics.filter((d) => d.code === 'action-object');
+    assert.equal(warning?.severity, 'warning');
+    assert.equal(warning?.line, 86);
+    assert.match(warning?.hint ?? '', /--option secret-adminCreds=<name>/);
+  });
+
+  it('maps .DeferPhase.Output onto the defer phase by name', async () => {
+    const { blueprint } = await imported('postgresql');
+    assert.equal(blueprint.actions.backup!.outputArtifacts!.pgBackup!.keyValue!.checkedAt, '{{Phases.checkStillServing.Output.checkedAt}}');
+  });
+
+  it('infers kinds from the templates when the Kanister action names none, and says so', async () => {
+    const { blueprint, diagnostics } = await imported('mysql');
+    assert.deepEqual(blueprint.actions.delete!.kinds, ['Namespace']);
+    assert.ok(diagnostics.some((d) => d.code === 'inferred-kinds' && d.severity === 'warning' && d.line === 64));
+  });
+
+  it('converts every document of a multi-document file', () => {
+    const one = (name: string) => `apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: ${name}}\nactions:\n  backup:\n    kind: Deployment\n    phases:\n    - {func: KubeExec, name: hello, args: {namespace: "{{ .Deployment.Namespace }}", pod: "{{ index .Deployment.Pods 0 }}", command: [echo]}}\n  restore:\n    kind: Deployment\n    phases:\n    - {func: KubeExec, name: hello, args: {namespace: "{{ .Deployment.Namespace }}", pod: "{{ index .Deployment.Pods 0 }}", command: [echo]}}\n`;
+    const result = importKanisterText(`${one('first')}---\n${one('second')}`, 'two.yaml');
+    assert.deepEqual(errorsOf(result.diagnostics), []);
+    assert.deepEqual(result.blueprints.map((b) => b.metadata.name), ['first', 'second']);
+    assert.equal(validateText(result.yaml!, 'two.cairn.yaml').blueprints.length, 2);
+  });
+});
