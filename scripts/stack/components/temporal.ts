@@ -13,7 +13,15 @@ const run = promisify(execFile);
 const CLI: GoTool = {
   tool: 'temporal',
   version: 'v1.5.1',
-  binaries: [{ binary: 'temporal', estimate: '~3 min', install: 'github.com/temporalio/cli/cmd/temporal@v1.5.1', ldflags: '-s -w' }],
+  binaries: [
+    {
+      binary: 'temporal',
+      estimate: '~3 min',
+      install: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
+      // Without it `temporal --version` says 0.0.0-DEV.
+      ldflags: '-s -w -X github.com/temporalio/cli/temporalcli.Version=1.5.1',
+    },
+  ],
 };
 
 const HOST = '127.0.0.1';
@@ -30,6 +38,7 @@ export const CAIRN_SEARCH_ATTRIBUTES = [
   'CairnNamespace',
   'CairnApplication',
   'CairnRestorePoint',
+  'CairnOutcome',
 ] as const;
 
 function temporalBinary(paths: StackPaths): string {
