@@ -1,0 +1,24 @@
+/** Builds the activities the worker registers (the `CairnActivities` contract in src/run/types.ts). */
+import type { KubeClients } from '../src/kube/clients.ts';
+import type { CairnActivities } from '../src/run/types.ts';
+import { createCompileAction } from './compile-action.ts';
+import { FUNCTIONS } from './functions/index.ts';
+import type { CairnFunction } from './functions/types.ts';
+import { createRenderOutputArtifacts } from './render-artifacts.ts';
+import { createRunPhase } from './run-phase.ts';
+
+export interface ActivityDeps {
+  kube: () => KubeClients;
+  blueprintDirs: string[];
+  /** Defaults to the full registry; tests may add functions. */
+  functions?: ReadonlyMap<string, CairnFunction>;
+}
+
+export function createActivities(deps: ActivityDeps): CairnActivities {
+  const functions = deps.functions ?? FUNCTIONS;
+  return {
+    compileAction: createCompileAction({ blueprintDirs: deps.blueprintDirs, kube: deps.kube }),
+    runPhase: createRunPhase({ kube: deps.kube, functions }),
+    renderOutputArtifacts: createRenderOutputArtifacts({ kube: deps.kube }),
+  };
+}

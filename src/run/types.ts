@@ -1,0 +1,111 @@
+/**
+ * The run contract shared by the workflows, the activities, the CLI and anyone starting a run from the
+ * Temporal Web UI. Pure types and constants: workflow code imports this file.
+ */
+import type { JsonObject, JsonValue } from '../json.ts';
+import type { ExecutionPlan, PlanStep } from '../plan/types.ts';
+
+export const DEFAULT_TASK_QUEUE = 'cairn';
+
+/** Where the blueprint comes from: a name (worker's blueprint directory, then labelled ConfigMaps) or inline YAML. */
+export type BlueprintSource = { name: string } | { inline: string; file?: string };
+
+/** Input artifacts as a backup's output artifacts recorded them. */
+export interface ArtifactValue {
+  KeyValue: Record<string, string>;
+  KopiaSnapshot?: string;
+}
+
+/** The one JSON object `runAction` takes; all of it may appear in history, so it never holds credentials. */
+export interface RunActionInput {
+  blueprint: BlueprintSource;
+  action: string;
+  /** `<kind>/<namespace>/<name>`, e.g. `statefulset/shop/postgres`. */
+  target: string;
+  /** A location profile's name, never its credentials. */
+  profile?: string;
+  options?: JsonObject;
+  artifacts?: Record<string, ArtifactValue>;
+  /** How long a step may go without a heartbeat before Temporal retries it elsewhere (default 30s). */
+  heartbeatTimeout?: string;
+}
+
+export type PhaseState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+
+export interface PhaseProgress {
+  id: string;
+  func: string;
+  state: PhaseState;
+  /** Set when the phase ended in failure: the (redacted) message. */
+  error?: string;
+}
+
+export interface RunProgress {
+  planHash?: string;
+  blueprint?: string;
+  action: string;
+  target: string;
+  phases: PhaseProgress[];
+  /** Ids of the phases running now. */
+  current: string[];
+  outcome?: RunOutcome;
+}
+
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunActionResult {
+  outcome: 'succeeded';
+  workflowId: string;
+  plan: { hash: string; blueprint: string; action: string; target: string; stepCount: number };
+  /** Outputs of every phase that produced some. */
+  phaseOutputs: Record<string, Record<string, JsonValue>>;
+  outputArtifacts: Record<string, ArtifactValue>;
+}
+
+/** What the generic phase runner gets: the step still unrendered, and only the data it reads. */
+export interface PhaseInvocation {
+  workflowId: string;
+  /** The run's start time, RFC 3339: `Time` in templates, identical across retries. */
+  runTime: string;
+  target: string;
+  profile?: string;
+  options: JsonObject;
+  step: PlanStep;
+  /** Outputs of the phases this step reads (all ended phases for a defer step). */
+  phaseOutputs: Record<string, Record<string, JsonValue>>;
+  artifacts: Record<string, ArtifactValue>;
+}
+
+export interface PhaseResult {
+  outputs: Record<string, JsonValue>;
+}
+
+export interface CompileActionInput {
+  blueprint: BlueprintSource;
+  action: string;
+  target: string;
+  options: JsonObject;
+}
+
+export interface CompileActionResult {
+  plan: ExecutionPlan;
+}
+
+export interface RenderArtifactsInput {
+  workflowId: string;
+  runTime: string;
+  target: string;
+  options: JsonObject;
+  outputArtifacts: ExecutionPlan['outputArtifacts'];
+  phaseOutputs: Record<string, Record<string, JsonValue>>;
+}
+
+/** Custom search attributes Cairn sets on every run (registered by the stack and the compose file). */
+export const SEARCH_ATTRIBUTES = ['CairnBlueprint', 'CairnAction', 'CairnNamespace', 'CairnTarget', 'CairnOutcome'] as const;
+
+/** The activities the workflows call; implemented under activities/, registered by the worker. */
+export interface CairnActivities {
+  compileAction(input: CompileActionInput): Promise<CompileActionResult>;
+  runPhase(input: PhaseInvocation): Promise<PhaseResult>;
+  renderOutputArtifacts(input: RenderArtifactsInput): Promise<Record<string, ArtifactValue>>;
+}

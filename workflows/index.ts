@@ -1,0 +1,3 @@
+/** Every workflow the Cairn worker serves. Workflow types are these export names. */
+export { runAction, progressQuery } from './runAction.ts';
+export { backup, restore } from './typed.ts';
