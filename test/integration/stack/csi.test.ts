@@ -18,6 +18,7 @@ interface CsiInfo {
 }
 
 const SNAPSHOT_API = { group: 'snapshot.storage.k8s.io', version: 'v1' };
+const GROUP_SNAPSHOT_API = { group: 'groupsnapshot.storage.k8s.io', version: 'v1' };
 
 interface VolumeSnapshot {
   metadata: { name: string; namespace: string };
@@ -201,6 +202,70 @@ describe('CSI layer: real provisioner and snapshot controllers over the test-sid
     );
     t.diagnostic(`pre-bound content → snapshot → Bound PVC in ${seconds(started)}`);
     assert.equal(readFileSync(join(volumeDir(pv), 'hello.txt'), 'utf8'), 'written before the snapshot\n');
+  });
+
+  it('a VolumeGroupSnapshot takes one cut across the PVCs its selector picks, and each member restores', async (t) => {
+    const started = performance.now();
+    const handles: string[] = [];
+    for (const name of ['member-1', 'member-2']) {
+      const body = claim(name, csi.storageClass);
+      body.metadata!.labels = { 'cairn.dev/group': 'pair' };
+      const pv = await createClaim(source.name, body);
+      writeFileSync(join(volumeDir(pv), 'name.txt'), name);
+      handles.push(pv.spec!.csi!.volumeHandle);
+    }
+    await kube.custom.createNamespacedCustomObject({
+      ...GROUP_SNAPSHOT_API,
+      namespace: source.name,
+      plural: 'volumegroupsnapshots',
+      body: {
+        apiVersion: 'groupsnapshot.storage.k8s.io/v1',
+        kind: 'VolumeGroupSnapshot',
+        metadata: { name: 'pair' },
+        spec: { volumeGroupSnapshotClassName: 'cairn-groupsnapclass', source: { selector: { matchLabels: { 'cairn.dev/group': 'pair' } } } },
+      },
+    });
+    const group = await eventually('VolumeGroupSnapshot pair to be ready', async () => {
+      const found = (await kube.custom.getNamespacedCustomObject({ ...GROUP_SNAPSHOT_API, namespace: source.name, plural: 'volumegroupsnapshots', name: 'pair' })) as {
+        status?: { readyToUse?: boolean; boundVolumeGroupSnapshotContentName?: string; error?: { message?: string } };
+      };
+      if (found.status?.error?.message) throw new Error(found.status.error.message);
+      return found.status?.readyToUse ? found : undefined;
+    });
+    t.diagnostic(`two PVCs Bound and VolumeGroupSnapshot ready in ${seconds(started)}`);
+    const content = (await kube.custom.getClusterCustomObject({
+      ...GROUP_SNAPSHOT_API,
+      plural: 'volumegroupsnapshotcontents',
+      name: group.status!.boundVolumeGroupSnapshotContentName!,
+    })) as { status?: { volumeSnapshotInfoList?: { volumeHandle: string; snapshotHandle: string }[] } };
+    const info = content.status?.volumeSnapshotInfoList ?? [];
+    assert.deepEqual(info.map((entry) => entry.volumeHandle).sort(), [...handles].sort());
+    const records = info.map((entry) => JSON.parse(readFileSync(join(csi.snapshots, `${entry.snapshotHandle}.json`), 'utf8')) as SnapshotRecord);
+    assert.equal(new Set(records.map((record) => record.creationTime)).size, 1, 'one cut: one creation time for all members');
+
+    const members = await eventually('the member VolumeSnapshots to be ready', async () => {
+      const list = (await kube.custom.listNamespacedCustomObject({ ...SNAPSHOT_API, namespace: source.name, plural: 'volumesnapshots' })) as {
+        items: (VolumeSnapshot & { status?: { volumeGroupSnapshotName?: string } })[];
+      };
+      const found = list.items.filter((item) => item.status?.volumeGroupSnapshotName === 'pair');
+      return found.length === 2 && found.every((item) => item.status?.readyToUse) ? found : undefined;
+    });
+    const restored = await Promise.all(
+      members.map(async (member, i) => {
+        const pv = await createClaim(
+          source.name,
+          claim(`member-restored-${i}`, csi.otherStorageClass, { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: member.metadata.name }),
+        );
+        return readFileSync(join(volumeDir(pv), 'name.txt'), 'utf8');
+      }),
+    );
+    assert.deepEqual(restored.sort(), ['member-1', 'member-2']);
+
+    await kube.custom.deleteNamespacedCustomObject({ ...GROUP_SNAPSHOT_API, namespace: source.name, plural: 'volumegroupsnapshots', name: 'pair' });
+    for (const entry of info) {
+      const dir = join(csi.snapshots, entry.snapshotHandle);
+      await eventually(`${dir} to be deleted with its group`, async () => (existsSync(dir) ? undefined : true));
+    }
   });
 
   it('deleting snapshots and PVCs removes their directories (a Retain content keeps its data)', async (t) => {
