@@ -7,6 +7,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   isCancellation,
   proxyActivities,
@@ -148,6 +149,8 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
   let outcome: RunOutcome = 'succeeded';
   try {
     await runBlock(plan.nodes, plan.defer);
+    // A cancellation that arrived after the last phase had already finished still ends the run as cancelled.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('run cancelled');
   } catch (error) {
     outcome = isCancellation(error) ? 'cancelled' : 'failed';
     progress.outcome = outcome;

@@ -12,6 +12,10 @@ interface CommandEntry {
 const COMMANDS: Record<string, CommandEntry> = {
   validate: { summary: 'check blueprints before they run', load: async () => validateCommand },
   render: { summary: 'compile an action into its execution plan and preview rendered arguments', load: async () => renderCommand },
+  run: { summary: 'start a durable run of a blueprint action', load: async () => (await import('./run.ts')).runActionCommand },
+  status: { summary: "show a run's phases and progress", load: async () => (await import('./status.ts')).statusCommand },
+  cancel: { summary: 'cancel a run (its defer phases still run)', load: async () => (await import('./cancel.ts')).cancelCommand },
+  worker: { summary: 'run the Cairn worker', load: async () => (await import('./worker.ts')).workerCommand },
   'import-kanister': {
     summary: 'convert a Kanister blueprint into a Cairn blueprint',
     load: async () => (await import('./import-kanister.ts')).importKanisterCommand,

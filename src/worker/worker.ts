@@ -53,5 +53,8 @@ export async function createCairnWorker(options: WorkerOptions): Promise<Worker>
       ...(options.activities?.functions ? { functions: options.activities.functions } : {}),
     }),
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
+    // Heartbeats carry progress (`cairn status`) and bring cancellation to running activities: send them
+    // at least every 3 s instead of the default 80% of the heartbeat timeout.
+    maxHeartbeatThrottleInterval: '3s',
   });
 }

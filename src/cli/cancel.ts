@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
+
+const HELP = `Usage: cairn cancel <workflowId> [--wait] [--output json]
+
+Asks a run to stop. Running phases are cancelled, then every defer phase that is due runs (unquiesce, scale
+back up, delete temporary objects) before the run ends as cancelled: nothing is left quiesced.
+
+Options:
+  -w, --wait             wait until the run has ended
+  -o, --output <format>  text (default) or json
+${TEMPORAL_FLAGS_HELP}      --debug                stack traces of unexpected errors
+  -h, --help             show this help
+
+Exit status: 0 cancellation requested (with --wait: run ended), 1 no such run, 2 usage error.
+`;
+
+export async function cancelCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand('cancel', io, argv.includes('--debug'), async () => {
+    const { values, positionals } = parseFlags(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { ...TEMPORAL_FLAGS, wait: { type: 'boolean', short: 'w' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } },
+      }),
+    );
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT_OK;
+    }
+    const format = outputFormat(values.output);
+    if (positionals.length !== 1) throw new UsageError('name exactly one workflow ID');
+    const { client, close } = await connectClient(settingsFromFlags(values));
+    try {
+      const handle = client.workflow.getHandle(positionals[0]!);
+      try {
+        await handle.cancel();
+      } catch (error) {
+        io.stderr(`cairn cancel: ${positionals[0]}: ${(error as Error).message}\n`);
+        return EXIT_FAILED;
+      }
+      let status = 'cancel requested';
+      if (values.wait) {
+        await handle.result().catch(() => undefined);
+        status = (await handle.describe()).status.name;
+      }
+      io.stdout(format === 'json' ? `${JSON.stringify({ workflowId: positionals[0], status })}\n` : `${positionals[0]}: ${status}\n`);
+      return EXIT_OK;
+    } finally {
+      await close();
+    }
+  });
+}
