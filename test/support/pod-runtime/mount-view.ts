@@ -20,7 +20,11 @@ export interface BindMount {
 
 export interface MountView {
   binds: BindMount[];
-  /** Directory for the overlays' upper and work directories. */
+  /**
+   * A directory of the runtime's for the overlays' layers (`<n>/upper`, `<n>/work`) and for staging
+   * (`stage/<n>`): every source is bind-mounted there first, so a target that covers another bind's source
+   * (a volume at `/tmp` and a source under `/tmp`) cannot hide it.
+   */
   overlayRoot: string;
 }
 
@@ -71,6 +75,12 @@ export function mountScript(view: MountView, probe: PathProbe = hostPaths): stri
     .map((bind) => ({ ...bind, target: normalize(bind.target).replace(/(.)\/$/, '$1') }))
     .sort((a, b) => depth(a.target) - depth(b.target));
   const lines = ['set -e'];
+  const staged = binds.map((bind, index) => {
+    const stage = join(view.overlayRoot, 'stage', String(index));
+    lines.push(probe.isFile(bind.source) ? `mkdir -p ${shellQuote(dirname(stage))}; : > ${shellQuote(stage)}` : `mkdir -p ${shellQuote(stage)}`);
+    lines.push(`mount --bind ${shellQuote(bind.source)} ${shellQuote(stage)}`);
+    return { ...bind, source: stage, isFile: probe.isFile(bind.source) };
+  });
   overlaysFor(
     binds.map((bind) => bind.target),
     probe,
@@ -82,9 +92,9 @@ export function mountScript(view: MountView, probe: PathProbe = hostPaths): stri
       `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lower},upperdir=${upper},workdir=${work}`)} ${shellQuote(lower)}`,
     );
   });
-  for (const bind of binds) {
+  for (const bind of staged) {
     const target = shellQuote(bind.target);
-    if (probe.isFile(bind.source)) {
+    if (bind.isFile) {
       lines.push(`[ -e ${target} ] || { mkdir -p ${shellQuote(dirname(bind.target))}; : > ${target}; }`);
     } else {
       lines.push(`mkdir -p ${target}`);
