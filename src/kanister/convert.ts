@@ -11,7 +11,8 @@ import { WORKLOAD_KINDS, type WorkloadKind } from '../target.ts';
 import type { PathSegment, SourceDocument } from '../yaml-source.ts';
 import { mapKanisterFunction } from './functions.ts';
 import { ImportReport } from './report.ts';
-import type { Problem, TemplateSite } from './template-params.ts';
+import { convertWaitArgs } from './wait-args.ts';
+import { actionObjectOption, type Problem, type TemplateSite } from './template-params.ts';
 import { translateGoTemplate } from './translate-template.ts';
 
 export const KANISTER_API_VERSION = 'cr.kanister.io/v1alpha1';
@@ -125,11 +126,11 @@ class ActionConverter {
     const phaseValues = Array.isArray(value.phases) ? value.phases : [];
     if (!Array.isArray(value.phases) || phaseValues.length === 0) report.error('missing-phases', [...this.inPath, 'phases'], `action "${this.name}" has no phases`);
     const deferValue = value.deferPhase;
-    if (isJsonObject(deferValue) && typeof deferValue.name === 'string') this.deferPhase = deferValue.name;
 
     // First every phase's own objects, so that a phase can take over an object another phase declares.
     const entries = phaseValues.map((phase, index) => this.declare(phase, [...this.inPath, 'phases', index], [...this.outPath, 'phases', index]));
     const defer = deferValue === undefined ? undefined : this.declare(deferValue, [...this.inPath, 'deferPhase'], [...this.outPath, 'deferPhase']);
+    this.deferPhase = defer?.record.name;
 
     const action: BlueprintAction = { kinds: [], phases: [] };
     if (value.inputArtifactNames !== undefined) {
@@ -180,6 +181,13 @@ class ActionConverter {
     return [kind];
   }
 
+  private freeName(base: string): string {
+    const clean = /^[A-Za-z]/.test(base) ? base.replace(/[^A-Za-z0-9_-]/g, '') : `phase${base}`;
+    let name = clean;
+    for (let n = 2; this.phases.has(name); n++) name = `${clean}${n}`;
+    return name;
+  }
+
   /** Checks a phase's name and converts its own objects. */
   private declare(value: JsonValue, inPath: PathSegment[], outPath: PathSegment[]): { record: PhaseRecord; value: JsonObject } | undefined {
     const report = this.report;
@@ -187,9 +195,14 @@ class ActionConverter {
       report.error('not-a-phase', inPath, 'a phase must be a mapping with name and func');
       return undefined;
     }
-    const name = value.name;
+    let name = value.name;
+    if (name === undefined) {
+      // Kanister lets a phase nobody reads from go unnamed; Cairn names every phase.
+      name = this.freeName(typeof value.func === 'string' ? value.func.replace(/^./, (c) => c.toLowerCase()) : 'phase');
+      report.warn('generated-name', inPath, `the phase has no name; it is imported as "${name}"`);
+    }
     if (typeof name !== 'string' || !IDENTIFIER.test(name)) {
-      report.error('invalid-name', [...inPath, 'name'], typeof name === 'string' ? `phase name "${name}" is not a Cairn identifier` : 'the phase has no name', 'letters, digits, "-" and "_", starting with a letter');
+      report.error('invalid-name', [...inPath, 'name'], `phase name ${JSON.stringify(name)} is not a Cairn identifier`, 'letters, digits, "-" and "_", starting with a letter');
       return undefined;
     }
     if (this.phases.has(name)) {
@@ -237,6 +250,10 @@ class ActionConverter {
     let args: JsonObject | undefined;
     if (value.args !== undefined) {
       if (!isJsonObject(value.args)) this.report.error('invalid-field', [...inPath, 'args'], 'args must be a mapping');
+      else if (func === 'WaitV2' || func === 'Wait') {
+        const site = this.site(record.name, false);
+        args = convertWaitArgs(value.args, [...inPath, 'args'], [...outPath, 'args'], this.report, (item, itemIn, itemOut) => this.translate(item, itemIn, itemOut, site));
+      }
       else args = this.translate(value.args, [...inPath, 'args'], [...outPath, 'args'], this.site(record.name, false)) as JsonObject;
     }
     // Objects last: reading the args may have hoisted more of them into this phase.
@@ -291,10 +308,11 @@ class ActionConverter {
     if (owner === undefined) {
       const declared = kind === 'Secret' ? this.secretNames : this.configMapNames;
       const field = kind === 'Secret' ? 'secretNames' : 'configMapNames';
-      if (!declared.includes(key)) return { problem: { code: 'unknown-object', message: `"${key}" is not in the ${field} of action "${this.name}"` } };
-      // Kanister's ActionSet named the object; in Cairn the run's options do.
-      const option = `${kind === 'Secret' ? 'secret' : 'configmap'}-${key}`;
-      source = { spec: { kind, name: `{{Options.${option}}}` }, inPath: [...this.inPath, field, declared.indexOf(key)] };
+      // Kanister's ActionSet named the object (secretNames only lists what it must name); in Cairn the run's
+      // options do.
+      const option = actionObjectOption(kind, key);
+      const inPath = declared.includes(key) ? [...this.inPath, field, declared.indexOf(key)] : this.inPath;
+      source = { spec: { kind, name: `{{Options.${option}}}` }, inPath };
       if (!target.objects.has(key)) {
         this.report.warn('action-object', source.inPath, `${kind} "${key}" was named by the Kanister ActionSet; Cairn reads its name from the run option ${option}`, `run with --option ${option}=<name>; the ${kind} is read from the target's namespace`);
       }

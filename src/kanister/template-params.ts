@@ -49,6 +49,14 @@ const UNSUPPORTED_ROOTS: Record<string, Problem> = {
 
 const KIND_OF_ROOT: Record<string, WorkloadKind> = { StatefulSet: 'StatefulSet', Deployment: 'Deployment', PVC: 'PersistentVolumeClaim', Namespace: 'Namespace' };
 
+/**
+ * The run option that names an action-level Secret/ConfigMap: Kanister's ActionSet named them
+ * (`secretNames`/`configMapNames`); a Cairn run names them with `--option secret-<key>=<name>`.
+ */
+export function actionObjectOption(kind: 'Secret' | 'ConfigMap', key: string): string {
+  return `${kind === 'Secret' ? 'secret' : 'configmap'}-${key}`;
+}
+
 /** Resolves a field chain read from the root (`.A.B` at top level, or `$.A.B` anywhere). */
 export function resolveParam(names: string[], site: TemplateSite): Resolved {
   const [root, ...rest] = names;
@@ -130,6 +138,10 @@ function resolvePhase(rest: string[], site: TemplateSite, problem: ProblemOf): R
 function resolveObjectData(kind: 'Secret' | 'ConfigMap', owner: string | undefined, rest: string[], site: TemplateSite, problem: ProblemOf): Resolved {
   const [key, field, dataKey, ...deeper] = rest;
   if (key === undefined) return problem(`name the ${kind}: ${kind === 'Secret' ? 'Secrets' : 'ConfigMaps'}.<key>.Data`, undefined, 'unknown-template-field');
+  if (owner === undefined && (field === 'Name' || field === 'Namespace') && dataKey === undefined) {
+    // The run names the action's objects (see actionObjectOption), in the target's namespace.
+    return { expr: contextPath(field === 'Name' ? ['Options', actionObjectOption(kind, key)] : ['Target', 'namespace']) };
+  }
   if (field !== 'Data') {
     return problem(`Cairn exposes only the data of a ${kind}`, `read values with index ….${key}.Data "<key>"`, 'unsupported-template-field');
   }

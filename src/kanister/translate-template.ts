@@ -15,7 +15,7 @@ import { KNOWN_HELPER_NAMES } from '../template/helpers.ts';
 import { GoTemplateSyntaxError, type ActionNode, type BranchNode, type Operand, type Pipeline, type TemplateNode } from './go-template/ast.ts';
 import { parseGoTemplate } from './go-template/parser.ts';
 import { MOUNT_PATH_PROBLEM, translateCall } from './go-functions.ts';
-import { literal, literalProblem, renderExpr, shapeOf, withShape, type HbsExpr, type Shape } from './handlebars-expr.ts';
+import { call, literal, literalProblem, renderExpr, shapeOf, withShape, type HbsExpr, type Shape } from './handlebars-expr.ts';
 import { resolveParam, type Problem, type TemplateSite } from './template-params.ts';
 
 export interface TemplateProblem extends Problem {
@@ -189,7 +189,15 @@ class Translator {
       const key = this.param(keyVar ?? '$key', params);
       if (subject) this.bindBlock(node, subject, body, { elementVar, keyVar, element, key });
       const header = this.blockTag('');
-      this.list(node.list, body);
+      const firstOnly = node.kind === 'range' ? endsWithBreak(node.list) : undefined;
+      if (firstOnly) {
+        // `{{ range … }}…{{ break }}{{ end }}` runs its body for the first element only.
+        this.blockTag('{{#if @first}}');
+        this.list(firstOnly, child(body, body.dot, body.depth));
+        this.blockTag('{{/if}}');
+      } else {
+        this.list(node.list, body);
+      }
       const names = key.used ? [element.name, key.name] : element.used ? [element.name] : [];
       const subjectText = subject ? renderExpr(subject, scope.depth, true) : 'this';
       this.out[header] = open(`${subjectText}${names.length ? ` as |${names.join(' ')}|` : ''}`);
@@ -338,16 +346,24 @@ class Translator {
     return undefined;
   }
 
-  /** `x.A.B` on a value that is not the root: only plain data can be walked. */
+  /**
+   * `x.A.B` on a value that is not the root: a path grows; a function result, which handlebars cannot walk
+   * with dots, is indexed: `(index .L 0).a.b` → `index L 0 "a" "b"`.
+   */
   private chain(expr: HbsExpr | undefined, fields: string[], offset: number): HbsExpr | undefined {
     if (!expr || fields.length === 0) return expr;
-    if (expr.kind === 'path' && expr.shape === 'value') return { ...expr, segments: [...expr.segments, ...fields] };
-    if (expr.kind === 'path' && (expr.shape === 'secretData' || expr.shape === 'configMapData') && fields.length === 1) {
-      return withShape({ ...expr, segments: [...expr.segments, fields[0]!] }, expr.shape === 'secretData' ? 'bytes' : 'value');
+    const shape = shapeOf(expr);
+    if (expr.kind === 'path' && shape === 'value') return { ...expr, segments: [...expr.segments, ...fields] };
+    if (expr.kind === 'path' && (shape === 'secretData' || shape === 'configMapData') && fields.length === 1) {
+      return withShape({ ...expr, segments: [...expr.segments, fields[0]!] }, shape === 'secretData' ? 'bytes' : 'value');
+    }
+    if (expr.kind === 'call' && shape === 'value') {
+      const keys = fields.map((field) => literal(field));
+      return expr.helper === 'index' ? { ...expr, args: [...expr.args, ...keys] } : call('index', expr, ...keys);
     }
     return this.fail(offset, {
       code: 'unsupported-template-construct',
-      message: `field access .${fields.join('.')} on ${expr.kind === 'call' ? 'a function result' : 'this value'} cannot be expressed in handlebars`,
+      message: `field access .${fields.join('.')} on this value cannot be translated`,
       hint: 'index the value instead, e.g. index (…) "key"',
     });
   }
@@ -365,6 +381,13 @@ class Translator {
 interface BlockParam {
   name: string;
   used: boolean;
+}
+
+/** The body before a `{{break}}` that ends it unconditionally (text after it never prints); else undefined. */
+function endsWithBreak(list: TemplateNode[]): TemplateNode[] | undefined {
+  const index = list.findIndex((node) => node.kind === 'unsupported' && node.keyword === 'break');
+  if (index === -1 || list.slice(index + 1).some((node) => node.kind !== 'text')) return undefined;
+  return list.slice(0, index);
 }
 
 function child(scope: Scope, dot: Scope['dot'], depth: number, params: Set<string> = scope.params): Scope {

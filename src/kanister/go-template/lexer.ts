@@ -122,7 +122,7 @@ function lexAction(template: string, start: number, open: number): { tokens: Tok
       tokens.push({ type: 'comma', value: ',', offset });
       i++;
     } else if (c === '"') {
-      const { value, end } = readQuoted(template, i, open);
+      const { value, end } = readQuoted(template, i);
       tokens.push({ type: 'string', value, offset });
       i = end;
     } else if (c === '`') {
@@ -174,7 +174,7 @@ function skipAhead(template: string, start: number): number {
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", a: '\x07', b: '\b', f: '\f', v: '\v' };
 
 /** A Go interpreted string literal, decoded. */
-function readQuoted(template: string, start: number, open: number): { value: string; end: number } {
+function readQuoted(template: string, start: number): { value: string; end: number } {
   let value = '';
   let i = start + 1;
   while (true) {
@@ -204,5 +204,4 @@ function readQuoted(template: string, start: number, open: number): { value: str
     value += c;
     i++;
   }
-  void open;
 }

@@ -11,7 +11,7 @@ const LEAF_KEYWORDS = new Set(['template', 'break', 'continue']);
 
 export function parseGoTemplate(template: string): TemplateNode[] {
   const pieces = lexTemplate(template);
-  const parser = new TreeParser(pieces, template);
+  const parser = new TreeParser(pieces);
   const { list, stop } = parser.parseList();
   if (stop) throw new GoTemplateSyntaxError(`unexpected {{${stop.keyword}}}`, stop.piece.offset);
   return list;
@@ -28,10 +28,7 @@ interface Stop {
 
 class TreeParser {
   private index = 0;
-  constructor(
-    private readonly pieces: Piece[],
-    private readonly template: string,
-  ) {}
+  constructor(private readonly pieces: Piece[]) {}
 
   /** Parses nodes until `{{end}}`, `{{else …}}` or the end of input (then `stop` is undefined). */
   parseList(): { list: TemplateNode[]; stop?: Stop } {
@@ -43,14 +40,14 @@ class TreeParser {
         continue;
       }
       if (piece.kind === 'comment') continue;
-      const tokens = withoutSpaces(piece.tokens, 'edges');
+      const tokens = trimSpaces(piece.tokens);
       const first = tokens[0];
       if (!first) throw new GoTemplateSyntaxError('missing value for command', piece.offset);
       if (first.type === 'keyword') {
         const keyword = first.value;
         if (keyword === 'end' || keyword === 'else') {
           if (keyword === 'end' && tokens.length > 1) throw new GoTemplateSyntaxError('unexpected tokens after {{end}}', tokens[1]!.offset);
-          return { list, stop: { keyword, piece, rest: withoutSpaces(tokens.slice(1), 'edges') } };
+          return { list, stop: { keyword, piece, rest: trimSpaces(tokens.slice(1)) } };
         }
         if (keyword === 'if' || keyword === 'range' || keyword === 'with') {
           list.push(this.parseBranch(keyword, tokens.slice(1), piece));
@@ -74,8 +71,8 @@ class TreeParser {
   }
 
   private parseBranch(kind: BranchNode['kind'], pipeTokens: Token[], piece: ActionPiece, chained = false): BranchNode {
-    if (withoutSpaces(pipeTokens, 'edges').length === 0) throw new GoTemplateSyntaxError(`missing value for ${kind}`, piece.offset);
-    const pipe = parsePipeline(withoutSpaces(pipeTokens, 'edges'), piece.offset);
+    if (trimSpaces(pipeTokens).length === 0) throw new GoTemplateSyntaxError(`missing value for ${kind}`, piece.offset);
+    const pipe = parsePipeline(trimSpaces(pipeTokens), piece.offset);
     const node: BranchNode = { kind, pipe, list: [], offset: piece.offset, source: piece.source };
     if (chained) node.chained = true;
     const body = this.parseList();
@@ -97,13 +94,12 @@ class TreeParser {
       throw new GoTemplateSyntaxError(`unexpected ${JSON.stringify(next.value)} after else`, next.offset);
     }
     // `{{else if …}}` opens a branch that shares the outer `{{end}}`, as in Go.
-    node.elseList = [this.parseBranch(next.value, rest.slice(1), { ...elsePiece, offset: elsePiece.offset }, true)];
+    node.elseList = [this.parseBranch(next.value, rest.slice(1), elsePiece, true)];
     return node;
   }
 }
 
-function withoutSpaces(tokens: Token[], where: 'edges'): Token[] {
-  void where;
+function trimSpaces(tokens: Token[]): Token[] {
   let start = 0;
   let end = tokens.length;
   while (start < end && tokens[start]!.type === 'space') start++;

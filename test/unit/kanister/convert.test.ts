@@ -90,6 +90,34 @@ describe('Kanister blueprints convert into Cairn blueprints', () => {
     assert.ok(diagnostics.some((d) => d.code === 'inferred-kinds' && d.severity === 'warning' && d.line === 64));
   });
 
+  it('names a phase Kanister left unnamed, and reads Secrets the ActionSet gives without secretNames', () => {
+    const text = [
+      'apiVersion: cr.kanister.io/v1alpha1',
+      'kind: Blueprint',
+      'metadata: {name: unnamed}',
+      'actions:',
+      '  backup:',
+      '    kind: StatefulSet',
+      '    phases:',
+      '    - func: KubeExec',
+      '      name: dump',
+      '      args: {namespace: "{{ .StatefulSet.Namespace }}", pod: "{{ index .StatefulSet.Pods 0 }}", command: [sh, -c, "echo {{ .Secrets.aws.Data.key | toString }}"]}',
+      '    deferPhase:',
+      '      func: KubeExec',
+      '      args: {namespace: "{{ .StatefulSet.Namespace }}", pod: "{{ index .StatefulSet.Pods 0 }}", command: [echo, done]}',
+      '  restore:',
+      '    kind: StatefulSet',
+      '    phases:',
+      '    - {func: KubeExec, name: noop, args: {namespace: x, pod: y, command: [echo]}}',
+    ].join('\n');
+    const result = importKanisterText(text, 'unnamed.yaml');
+    assert.deepEqual(errorsOf(result.diagnostics), []);
+    const backup = result.blueprints[0]!.actions.backup!;
+    assert.equal(backup.deferPhase?.name, 'kubeExec');
+    assert.deepEqual((backup.phases[0] as PhaseSpec).objects, { aws: { kind: 'Secret', name: '{{Options.secret-aws}}' } });
+    assert.deepEqual(result.diagnostics.map((d) => [d.code, d.line]), [['action-object', 6], ['generated-name', 12]]);
+  });
+
   it('converts every document of a multi-document file', () => {
     const one = (name: string) => `apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: ${name}}\nactions:\n  backup:\n    kind: Deployment\n    phases:\n    - {func: KubeExec, name: hello, args: {namespace: "{{ .Deployment.Namespace }}", pod: "{{ index .Deployment.Pods 0 }}", command: [echo]}}\n  restore:\n    kind: Deployment\n    phases:\n    - {func: KubeExec, name: hello, args: {namespace: "{{ .Deployment.Namespace }}", pod: "{{ index .Deployment.Pods 0 }}", command: [echo]}}\n`;
     const result = importKanisterText(`${one('first')}---\n${one('second')}`, 'two.yaml');

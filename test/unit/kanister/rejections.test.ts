@@ -105,6 +105,28 @@ describe('bad input files', () => {
     ]);
   });
 
+  it("rejects WaitV2 conditions, which Kanister evaluates against the watched object, and translates the rest", () => {
+    const text = [
+      'apiVersion: cr.kanister.io/v1alpha1',
+      'kind: Blueprint',
+      'metadata: {name: wait}',
+      'actions:',
+      '  backup:',
+      '    kind: Deployment',
+      '    phases:',
+      '    - func: WaitV2',
+      '      name: waitReady',
+      '      args:',
+      '        timeout: 5m',
+      '        conditions:',
+      '          anyOf:',
+      '          - condition: \'{{ if (eq .status.phase "Running") }}true{{ else }}false{{ end }}\'',
+      '            objectReference: {apiVersion: v1, resource: pods, name: "{{ index .Deployment.Pods 0 }}", namespace: "{{ .Deployment.Namespace }}"}',
+    ].join('\n');
+    const result = importKanisterText(text, 'wait.yaml');
+    assert.deepEqual(places(result.diagnostics), [['unsupported-wait-condition', 14, 24]]);
+  });
+
   it('does not evaluate templates: a template in a Secret value stays data', () => {
     const text = 'apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: x}\nactions:\n  backup:\n    kind: StatefulSet\n    phases:\n    - func: KubeExec\n      name: p\n      args: {namespace: "{{ .StatefulSet.Namespace }}", pod: "{{ index .StatefulSet.Pods 0 }}", command: [echo, "{{ `{{ .Profile.Credential }}` }}"]}\n';
     const result = importKanisterText(text, 'x.yaml');

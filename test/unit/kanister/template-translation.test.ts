@@ -74,8 +74,14 @@ describe('Kanister template parameters map onto the Cairn context', () => {
     assert.equal(render('{{ index .Phases.dump.Secrets.creds.Data "password" | toString }}:{{ index .Phases.dump.Secrets.creds.Data "tls.crt" | toString }}'), 's3cret:CERT');
   });
 
-  it('reads action-level Secrets through the phase that uses them', () => {
+  it('reads action-level Secrets through the phase that uses them, and their names from the run options', () => {
     assert.equal(translate('{{ .Secrets.creds.Data.password | toString | quote }}'), '{{quote Phases.dump.Secrets.creds.password}}');
+    assert.equal(translate('{{ .Secrets.creds.Name }}/{{ .ConfigMaps.cfg.Name }}'), '{{Options.secret-creds}}/{{Options.configmap-cfg}}');
+  });
+
+  it('walks fields of a function result with index, which handlebars can', () => {
+    const go = '{{ (index .Object.spec.template.spec.volumes 0).persistentVolumeClaim.claimName }}';
+    assert.equal(translate(go), '{{index Object.spec.template.spec.volumes 0 "persistentVolumeClaim" "claimName"}}');
   });
 
   it('indexes containers by pod name, as Cairn keeps them, where Kanister used the pod position', () => {
@@ -157,6 +163,12 @@ describe('control flow', () => {
     assert.equal(render(go), 'db-0:data-db-0 db-1:data-db-1 ');
   });
 
+  it('runs a range that ends in {{break}} for the first element only', () => {
+    const go = '{{- range $key, $_ := index .StatefulSet.PersistentVolumeClaims (index .StatefulSet.Pods 0) -}}{{ $key }}{{ break }}{{ end }}';
+    assert.equal(translate(go), '{{!}}{{#each (index Target.pvcs (index Target.pods 0)) as |key|}}{{#if @first}}{{key}}{{/if}}{{/each}}');
+    assert.equal(render('{{ range .StatefulSet.Pods }}{{ . }}{{ break }}{{ end }}'), 'db-0');
+  });
+
   it("keeps Go's lines around block tags that stand alone on their line", () => {
     const go = 'start\n{{- range .StatefulSet.Pods }}\necho {{ . }}\n{{- end }}\nend\n';
     assert.equal(render(go), 'start\necho db-0\necho db-1\nend\n');
@@ -180,7 +192,7 @@ describe('what cannot be translated is reported at the construct', () => {
 
   it('rejects variable assignment, break and named templates', () => {
     assert.deepEqual(problemsOf('{{ $x := 1 }}{{ $x = 2 }}').map((p) => p.code), ['variable-assignment']);
-    assert.deepEqual(problemsOf('{{ range .StatefulSet.Pods }}{{ break }}{{ end }}').map((p) => p.code), ['unsupported-template-construct']);
+    assert.deepEqual(problemsOf('{{ range .StatefulSet.Pods }}{{ if eq . "x" }}{{ break }}{{ end }}{{ end }}').map((p) => p.code), ['unsupported-template-construct']);
     assert.deepEqual(problemsOf('{{ define "x" }}y{{ end }}{{ template "x" }}').map((p) => p.code), ['unsupported-template-construct', 'unsupported-template-construct']);
   });
 
