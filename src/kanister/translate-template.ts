@@ -68,13 +68,40 @@ const HELPER_OF: Record<BranchNode['kind'], string> = { if: 'if', range: 'each',
 class Translator {
   readonly problems: TemplateProblem[] = [];
   private readonly out: string[] = [];
+  /** Indexes in `out` of block tags (`{{#…}}`, `{{else…}}`, `{{/…}}`). */
+  private readonly blockTags = new Set<number>();
   /** The action being translated: where problems point and what they quote. */
   private current: { offset: number; source: string } = { offset: 0, source: '' };
 
   constructor(private readonly site: TemplateSite) {}
 
+  /**
+   * The handlebars text. Handlebars drops the line of a block tag that stands alone on it (only whitespace
+   * before it on its line and after it up to the newline); Go keeps that line. An empty comment before such a
+   * tag keeps it from standing alone, so the rendered text keeps Go's lines.
+   */
   output(): string {
-    return this.out.join('');
+    const pieces: string[] = [];
+    this.out.forEach((piece, index) => {
+      if (this.blockTags.has(index) && this.standsAlone(index)) pieces.push('{{!}}');
+      pieces.push(piece);
+    });
+    return pieces.join('');
+  }
+
+  private standsAlone(index: number): boolean {
+    let before = '';
+    let reachedStart = true;
+    for (let i = index - 1; i >= 0; i--) {
+      if (this.out[i]!.startsWith('{{')) {
+        reachedStart = false;
+        break;
+      }
+      before = this.out[i]! + before;
+    }
+    const alone = reachedStart ? /(^|\n)[^\S\n]*$/ : /\n[^\S\n]*$/;
+    const after = this.out[index + 1];
+    return alone.test(before) && (after === undefined || (!after.startsWith('{{') && /^[^\S\n]*(\r?\n|$)/.test(after)));
   }
 
   list(nodes: TemplateNode[], scope: Scope): void {
@@ -109,25 +136,11 @@ class Translator {
     return this.out.length - 1;
   }
 
-  /**
-   * Emits a block tag (`{{#…}}`, `{{else…}}`, `{{/…}}`). Handlebars drops the line of a block tag that stands
-   * alone on it ("standalone" tags); Go keeps it. An empty comment before such a tag keeps it from standing
-   * alone, so the rendered text keeps Go's lines.
-   */
+  /** Emits a block tag (`{{#…}}`, `{{else…}}`, `{{/…}}`); see `output` for why they are remembered. */
   private blockTag(text: string): number {
-    if (this.atLineStart()) this.out.push('{{!}}');
-    return this.tag(text);
-  }
-
-  private atLineStart(): boolean {
-    let text = '';
-    for (let i = this.out.length - 1; i >= 0; i--) {
-      const piece = this.out[i]!;
-      // '' is the placeholder of a block's open tag, filled in once its body is translated.
-      if (piece === '' || piece.startsWith('{{')) return /\n[^\S\n]*$/.test(text);
-      text = piece + text;
-    }
-    return /(^|\n)[^\S\n]*$/.test(text);
+    const index = this.tag(text);
+    this.blockTags.add(index);
+    return index;
   }
 
   private report(offset: number, problem: Problem): void {

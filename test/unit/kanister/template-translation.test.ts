@@ -115,7 +115,7 @@ describe('pipelines, literals and helpers', () => {
     assert.equal(translate('{{ .StatefulSet.Name | squote }}'), `{{concat "'" Target.name "'"}}`);
     assert.equal(translate('{{ first .StatefulSet.Pods }}'), '{{index Target.pods 0}}');
     assert.equal(translate('{{ printf "%s-%d" .StatefulSet.Name 3 }}'), '{{concat Target.name "-" 3}}');
-    assert.equal(translate('{{ if eq .Options.mode "a" "b" }}x{{ end }}'), '{{!}}{{#if (or (eq Options.mode "a") (eq Options.mode "b"))}}x{{/if}}');
+    assert.equal(translate('{{ if eq .Options.mode "a" "b" }}x{{ end }}'), '{{#if (or (eq Options.mode "a") (eq Options.mode "b"))}}x{{/if}}');
     assert.equal(translate('{{ now | date "2006" }}'), '{{date "2006" Time}}');
     assert.equal(render('{{ printf "%s/%s" .StatefulSet.Namespace .StatefulSet.Name | squote }}'), "'shop/db'");
   });
@@ -137,24 +137,24 @@ describe('pipelines, literals and helpers', () => {
 describe('control flow', () => {
   it('maps if / else if / else onto one handlebars chain', () => {
     const go = '{{ if eq .Options.mode "full" }}F{{ else if .Options.mode }}{{ .Options.mode }}{{ else }}I{{ end }}';
-    assert.equal(translate(go), '{{!}}{{#if (eq Options.mode "full")}}F{{else if Options.mode}}{{Options.mode}}{{else}}I{{/if}}');
+    assert.equal(translate(go), '{{#if (eq Options.mode "full")}}F{{else if Options.mode}}{{Options.mode}}{{else}}I{{/if}}');
     assert.equal(render(go), 'F');
   });
 
   it('maps range with variables onto each with block parameters, and the root onto @root', () => {
     const go = '{{ range $i, $pod := .StatefulSet.Pods }}{{ $i }}={{ $pod }}@{{ $.StatefulSet.Namespace }};{{ end }}';
-    assert.equal(translate(go), '{{!}}{{#each Target.pods as |pod i|}}{{i}}={{pod}}@{{@root.Target.namespace}};{{/each}}');
+    assert.equal(translate(go), '{{#each Target.pods as |pod i|}}{{i}}={{pod}}@{{@root.Target.namespace}};{{/each}}');
     assert.equal(render(go), '0=db-0@shop;1=db-1@shop;');
   });
 
   it('maps dot inside range and with onto the block parameter', () => {
     assert.equal(render('{{ range .StatefulSet.Pods }}{{ . }},{{ end }}'), 'db-0,db-1,');
-    assert.equal(translate('{{ with .Object.metadata }}{{ .name }}{{ else }}none{{ end }}'), '{{!}}{{#with Object.metadata as |item|}}{{item.name}}{{else}}none{{/with}}');
+    assert.equal(translate('{{ with .Object.metadata }}{{ .name }}{{ else }}none{{ end }}'), '{{#with Object.metadata as |item|}}{{item.name}}{{else}}none{{/with}}');
   });
 
   it('substitutes declared variables, at the right depth', () => {
     const go = '{{ $ns := .StatefulSet.Namespace }}{{ range .StatefulSet.Pods }}{{ $ns }}/{{ . }} {{ end }}';
-    assert.equal(translate(go), '{{!}}{{#each Target.pods as |item|}}{{@root.Target.namespace}}/{{item}} {{/each}}');
+    assert.equal(translate(go), '{{#each Target.pods as |item|}}{{@root.Target.namespace}}/{{item}} {{/each}}');
     assert.equal(render(go), 'shop/db-0 shop/db-1 ');
   });
 
@@ -165,13 +165,16 @@ describe('control flow', () => {
 
   it('runs a range that ends in {{break}} for the first element only', () => {
     const go = '{{- range $key, $_ := index .StatefulSet.PersistentVolumeClaims (index .StatefulSet.Pods 0) -}}{{ $key }}{{ break }}{{ end }}';
-    assert.equal(translate(go), '{{!}}{{#each (index Target.pvcs (index Target.pods 0)) as |key|}}{{#if @first}}{{key}}{{/if}}{{/each}}');
+    assert.equal(translate(go), '{{#each (index Target.pvcs (index Target.pods 0)) as |key|}}{{#if @first}}{{key}}{{/if}}{{/each}}');
     assert.equal(render('{{ range .StatefulSet.Pods }}{{ . }}{{ break }}{{ end }}'), 'db-0');
   });
 
   it("keeps Go's lines around block tags that stand alone on their line", () => {
     const go = 'start\n{{- range .StatefulSet.Pods }}\necho {{ . }}\n{{- end }}\nend\n';
     assert.equal(render(go), 'start\necho db-0\necho db-1\nend\n');
+    // An empty comment keeps a tag from standing alone on its line, where handlebars would drop the line.
+    assert.equal(translate('{{ if .Options.a }}\nA\n{{ end }}\n'), '{{!}}{{#if Options.a}}\nA\n{{!}}{{/if}}\n');
+    assert.equal(renderString(translate('{{ if .Options.mode }}\nA\n{{ end }}\n'), context), '\nA\n\n');
   });
 });
 
