@@ -30,6 +30,11 @@ const KIND_SPELLINGS: Record<string, WorkloadKind> = {
   namespace: 'Namespace',
 };
 
+const UNSUPPORTED_KINDS: Record<string, string> = {
+  deploymentconfig: 'OpenShift DeploymentConfigs are not supported by Cairn',
+  customresource: 'custom resources are not Cairn targets; target the namespace that holds them',
+};
+
 export interface ConvertedDocument {
   blueprint: Blueprint;
   report: ImportReport;
@@ -169,8 +174,8 @@ class ActionConverter {
     }
     const kind = typeof value === 'string' ? KIND_SPELLINGS[value.toLowerCase()] : undefined;
     if (!kind) {
-      const openshift = typeof value === 'string' && value.toLowerCase() === 'deploymentconfig';
-      this.report.error(openshift ? 'unsupported-kind' : 'invalid-kind', path, openshift ? 'OpenShift DeploymentConfigs are not supported by Cairn' : `unknown kind ${JSON.stringify(value)}`, 'StatefulSet, Deployment, PVC or Namespace');
+      const unsupported = typeof value === 'string' ? UNSUPPORTED_KINDS[value.toLowerCase()] : undefined;
+      this.report.error(unsupported ? 'unsupported-kind' : 'invalid-kind', path, unsupported ?? `unknown kind ${JSON.stringify(value)}`, 'Cairn targets a StatefulSet, Deployment, PVC or Namespace');
       return ['StatefulSet'];
     }
     for (const other of this.workloads) {
