@@ -47,8 +47,14 @@ export function literalProblem(value: string | number | boolean | null): string 
     return Number.isFinite(value) && Math.abs(value) < 1e21 && !String(value).includes('e') ? undefined : `the number ${value} has no handlebars literal`;
   }
   if (typeof value !== 'string') return undefined;
-  const fits = (quote: string) => !value.includes(quote) && !value.endsWith('\\');
-  return fits('"') || fits("'") ? undefined : 'a string holding both quote kinds (or ending in a backslash) has no handlebars literal';
+  return quoteFor(value) ? undefined : 'a string holding both quote kinds (or ending in a backslash) has no handlebars literal';
+}
+
+/** Handlebars string literals have one escape, `\"` (or `\'`): a value must not hold the quote around it. */
+function quoteFor(value: string): '"' | "'" | undefined {
+  if (value.endsWith('\\')) return undefined;
+  if (!value.includes('"')) return '"';
+  return value.includes("'") ? undefined : "'";
 }
 
 /**
@@ -72,6 +78,9 @@ export function renderExpr(expr: HbsExpr, depth: number, nested: boolean): strin
 }
 
 function renderLiteral(value: string | number | boolean | null): string {
-  if (typeof value === 'string') return !value.includes('"') && !value.endsWith('\\') ? `"${value}"` : `'${value}'`;
+  if (typeof value === 'string') {
+    const quote = quoteFor(value) ?? '"';
+    return `${quote}${value}${quote}`;
+  }
   return String(value);
 }

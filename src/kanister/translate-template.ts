@@ -164,6 +164,12 @@ class Translator {
       scope.vars.set(pipe.decl[0]!, expr ? { expr } : { failed: true });
       return;
     }
+    const [only] = pipe.commands;
+    if (pipe.commands.length === 1 && only?.args.length === 1 && only.args[0]!.kind === 'string' && !only.args[0]!.value.includes('{{')) {
+      // A printed string is text: it needs no handlebars literal (which some strings have not).
+      this.out.push(only.args[0]!.value);
+      return;
+    }
     const expr = this.pipeline(pipe, scope);
     if (!expr) return;
     if (expr.kind === 'literal' && !(typeof expr.value === 'string' && expr.value.includes('{{'))) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -68,6 +68,18 @@ describe('cairn import-kanister', () => {
     const help = await importKanister('--help');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: cairn import-kanister <file>/);
+  });
+
+  it('rejects files that are not UTF-8 or larger than 1 MiB, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-import-'));
+    writeFileSync(join(dir, 'latin1.yaml'), Buffer.from('apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: caf\xe9}\n', 'latin1'));
+    writeFileSync(join(dir, 'huge.yaml'), `# ${'x'.repeat(1024 * 1024)}\n`);
+    const latin1 = await importKanister(join(dir, 'latin1.yaml'));
+    assert.equal(latin1.code, 1);
+    assert.match(latin1.stderr, /latin1\.yaml: error: file is not valid UTF-8 \(first bad byte at offset 73\) \(save the file as UTF-8\) \[not-utf8\]/);
+    const huge = await importKanister(join(dir, 'huge.yaml'));
+    assert.equal(huge.code, 1);
+    assert.match(huge.stderr, /huge\.yaml: error: file is \d+ bytes; the limit is 1048576 bytes \(1 MiB\) \[file-too-large\]/);
   });
 
   it('reports a missing file as a problem, not a crash', async () => {

@@ -80,6 +80,28 @@ describe('bad input files', () => {
     assert.deepEqual(codes(`${bomb}\n`), ['yaml-alias-limit']);
   });
 
+  it('rejects wrong types with their place', () => {
+    const text = [
+      'apiVersion: cr.kanister.io/v1alpha1',
+      'kind: Blueprint',
+      'metadata: {name: types}',
+      'actions:',
+      '  backup:',
+      '    kind: StatefulSet',
+      '    secretNames: creds',
+      '    phases:',
+      '    - func: KubeExec',
+      '      name: p',
+      '      args: [namespace]',
+      '  restore: just-a-string',
+    ].join('\n');
+    assert.deepEqual(places(importKanisterText(text, 'types.yaml').diagnostics), [
+      ['invalid-field', 7, 18],
+      ['invalid-field', 11, 13],
+      ['not-an-action', 12, 12],
+    ]);
+  });
+
   it('rejects names Cairn cannot use and object kinds it cannot resolve', () => {
     const text = [
       'apiVersion: cr.kanister.io/v1alpha1',
