@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { sleep, tcpOpen, waitUntil } from '../../../scripts/stack/process.ts';
@@ -20,6 +20,8 @@ interface RunningContainer {
   spec: k8s.V1Container;
   record: ContainerRecord;
   holder?: ChildProcess;
+  /** What building the mount view printed (mount errors). */
+  holderLog?: CriLogFile;
   process?: ChildProcess;
   server?: DatabaseServer;
   mounts: ContainerMount[];
@@ -55,12 +57,13 @@ export class PodWorker {
     return `${this.pod.metadata!.namespace}/${this.pod.metadata!.name}`;
   }
 
-  async start(): Promise<void> {
-    try {
-      await this.run();
-    } catch (error) {
-      if (!this.stopped) this.services.log(`${this.key}: ${(error as Error).stack ?? error}`);
-    }
+  private running: Promise<void> = Promise.resolve();
+
+  start(): Promise<void> {
+    this.running = this.run().catch((error: Error) => {
+      if (!this.stopped) this.services.log(`${this.key}: ${error.stack ?? error}`);
+    });
+    return this.running;
   }
 
   private async run(): Promise<void> {
@@ -137,12 +140,10 @@ export class PodWorker {
         { source: tmp, target: '/tmp', readOnly: false },
         ...(container.server?.socketMountPath ? [{ source: runDir, target: container.server.socketMountPath, readOnly: false }] : []),
       ];
-      for (const mount of container.mounts) mkdirSync(mount.hostPath, { recursive: true });
-      container.holder = await startNamespaceHolder(
-        { binds, overlayRoot: join(scratch, 'overlay') },
-        new CriLogFile(join(scratch, 'mount-view.log')),
-        this.services.records,
-      );
+      // A subPath that does not exist yet is created as a directory, as the kubelet does.
+      for (const mount of container.mounts) if (!existsSync(mount.hostPath)) mkdirSync(mount.hostPath, { recursive: true });
+      container.holderLog = new CriLogFile(join(scratch, 'mount-view.log'));
+      container.holder = await startNamespaceHolder({ binds, overlayRoot: join(scratch, 'overlay') }, container.holderLog, this.services.records);
       const workingDir = container.spec.workingDir ?? '/';
       execs.push({
         container: container.spec.name,
@@ -244,6 +245,7 @@ export class PodWorker {
   }
 
   private async runOnce(container: RunningContainer, env: Record<string, string>): Promise<ExitStatus> {
+    if (this.stopped) return { code: 137, signal: 'SIGKILL' };
     const server = container.server;
     const spec = server
       ? { argv: server.argv, env: server.env, uid: server.uid, gid: server.gid, stopSignal: server.stopSignal }
@@ -315,6 +317,24 @@ export class PodWorker {
     this.stopped = true;
     if (this.played) this.played.ready = false;
     this.services.directoryChanged();
+    await this.stopProcesses(graceSeconds);
+    // run() notices `stopped` at its next step and starts nothing more; what it started meanwhile stops here.
+    await this.running;
+    await this.stopProcesses(graceSeconds);
+    for (const container of this.containers) {
+      container.log.close();
+      container.holderLog?.close();
+    }
+    if (this.played) this.services.ips.release(this.played.ip, this.uid);
+    this.releaseVolumes();
+    await Promise.all([deleteKwokObject(this.services.custom, 'Exec', this.pod), deleteKwokObject(this.services.custom, 'Logs', this.pod)]).catch(
+      (error: Error) => this.services.log(`${this.key}: could not delete kwok objects: ${error.message}`),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+    for (const index of this.containers.keys()) rmSync(join(this.services.socketsDir, `${this.uid.slice(0, 8)}-${index}`), { recursive: true, force: true });
+  }
+
+  private async stopProcesses(graceSeconds: number): Promise<void> {
     await Promise.all(
       this.containers.map(async (container) => {
         const process = container.process;
@@ -323,15 +343,7 @@ export class PodWorker {
           await process.stop(server ? server.stopSignal : 'SIGTERM', server ? server.stopTimeoutMs : graceSeconds * 1000);
         }
         if (container.holder?.running) await container.holder.stop('SIGKILL', 5000);
-        container.log.close();
       }),
     );
-    if (this.played) this.services.ips.release(this.played.ip, this.uid);
-    this.releaseVolumes();
-    await Promise.all([deleteKwokObject(this.services.custom, 'Exec', this.pod), deleteKwokObject(this.services.custom, 'Logs', this.pod)]).catch(
-      (error: Error) => this.services.log(`${this.key}: could not delete kwok objects: ${error.message}`),
-    );
-    rmSync(this.dir, { recursive: true, force: true });
-    for (const index of this.containers.keys()) rmSync(join(this.services.socketsDir, `${this.uid.slice(0, 8)}-${index}`), { recursive: true, force: true });
   }
 }
