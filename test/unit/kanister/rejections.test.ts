@@ -63,6 +63,41 @@ describe('what cannot be converted is reported with file:line:column, and nothin
   });
 });
 
+describe('problems inside templates point at the construct, whatever the YAML string style', () => {
+  it('finds the construct in folded, multi-line quoted and escaped strings', () => {
+    const text = [
+      'apiVersion: cr.kanister.io/v1alpha1',
+      'kind: Blueprint',
+      'metadata: {name: styles}',
+      'actions:',
+      '  backup:',
+      '    kind: StatefulSet',
+      '    phases:',
+      '    - func: KubeExec',
+      '      name: p',
+      '      args:',
+      '        namespace: "{{ .StatefulSet.Namespace }}"',
+      '        pod: >-',
+      '          {{ index .StatefulSet.Pods 0 }}',
+      '          {{ .Nope }}',
+      '        container: "a {{ .Nope }}',
+      '          b {{ .Nope }}"',
+      '        command:',
+      '        - "x \\" {{ .Quoted }}"',
+      '        - |',
+      '            echo {{ .Nope }} {{ .Nope }}',
+    ].join('\n');
+    assert.deepEqual(places(importKanisterText(text, 'styles.yaml').diagnostics), [
+      ['unknown-template-field', 14, 14],
+      ['unknown-template-field', 15, 26],
+      ['unknown-template-field', 16, 16],
+      ['unknown-template-field', 18, 20],
+      ['unknown-template-field', 20, 21],
+      ['unknown-template-field', 20, 33],
+    ]);
+  });
+});
+
 describe('bad input files', () => {
   const codes = (text: string) => places(importKanisterText(text, 'in.yaml').diagnostics).map(([code]) => code);
 
