@@ -11,6 +11,7 @@ import { WORKLOAD_KINDS, type WorkloadKind } from '../target.ts';
 import type { PathSegment, SourceDocument } from '../yaml-source.ts';
 import { mapKanisterFunction } from './functions.ts';
 import { ImportReport } from './report.ts';
+import { setOwn } from './set-own.ts';
 import { convertWaitArgs } from './wait-args.ts';
 import { actionObjectOption, type Problem, type TemplateSite } from './template-params.ts';
 import { translateGoTemplate } from './translate-template.ts';
@@ -77,7 +78,7 @@ export function convertDocument(doc: SourceDocument, sourceText: string): Conver
   report.map(['metadata'], ['metadata']);
   for (const [actionName, action] of Object.entries(value.actions)) {
     const converted = new ActionConverter(actionName, report).convert(action);
-    if (converted) blueprint.actions[actionName] = converted;
+    if (converted) setOwn(blueprint.actions, actionName, converted);
   }
   return { blueprint, report };
 }
@@ -172,9 +173,10 @@ class ActionConverter {
       this.report.warn('inferred-kinds', this.inPath, `action "${this.name}" names no kind; it is imported for ${kinds.join(', ')}`, 'add kind: StatefulSet (or Deployment, PVC, Namespace) to the Kanister action, or edit kinds');
       return kinds;
     }
-    const kind = typeof value === 'string' ? KIND_SPELLINGS[value.toLowerCase()] : undefined;
+    const spelling = typeof value === 'string' ? value.toLowerCase() : '';
+    const kind = Object.hasOwn(KIND_SPELLINGS, spelling) ? KIND_SPELLINGS[spelling] : undefined;
     if (!kind) {
-      const unsupported = typeof value === 'string' ? UNSUPPORTED_KINDS[value.toLowerCase()] : undefined;
+      const unsupported = Object.hasOwn(UNSUPPORTED_KINDS, spelling) ? UNSUPPORTED_KINDS[spelling] : undefined;
       this.report.error(unsupported ? 'unsupported-kind' : 'invalid-kind', path, unsupported ?? `unknown kind ${JSON.stringify(value)}`, 'Cairn targets a StatefulSet, Deployment, PVC or Namespace');
       return ['StatefulSet'];
     }
@@ -285,7 +287,7 @@ class ActionConverter {
         this.report.error('invalid-field', [...path, name], 'an artifact has keyValue and/or kopiaSnapshot');
         continue;
       }
-      artifacts[name] = this.translate(artifact, [...path, name], [...this.outPath, 'outputArtifacts', name], site) as OutputArtifactSpec;
+      setOwn(artifacts, name, this.translate(artifact, [...path, name], [...this.outPath, 'outputArtifacts', name], site) as OutputArtifactSpec);
     }
     return artifacts;
   }
@@ -345,7 +347,7 @@ class ActionConverter {
       const out: JsonObject = {};
       for (const [key, item] of Object.entries(value)) {
         if (key.includes('{{')) this.report.error('template-in-key', [...inPath, key], `the key ${JSON.stringify(key)} is a template; Cairn renders values only`, 'compute the key outside the blueprint');
-        out[key] = this.translate(item, [...inPath, key], [...outPath, key], site);
+        setOwn(out, key, this.translate(item, [...inPath, key], [...outPath, key], site));
       }
       return out;
     }

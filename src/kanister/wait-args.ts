@@ -7,6 +7,7 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
 import type { PathSegment } from '../yaml-source.ts';
 import type { ImportReport } from './report.ts';
+import { setOwn } from './set-own.ts';
 
 type Translate = (value: JsonValue, inPath: PathSegment[], outPath: PathSegment[]) => JsonValue;
 
@@ -14,9 +15,9 @@ export function convertWaitArgs(args: JsonObject, inPath: PathSegment[], outPath
   report.map(outPath, inPath);
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(args)) {
-    if (key === 'timeout') out[key] = value;
-    else if (key === 'conditions' && isJsonObject(value)) out[key] = conditions(value, [...inPath, key], [...outPath, key], report, translate);
-    else out[key] = translate(value, [...inPath, key], [...outPath, key]);
+    if (key === 'timeout') setOwn(out, key, value);
+    else if (key === 'conditions' && isJsonObject(value)) setOwn(out, key, conditions(value, [...inPath, key], [...outPath, key], report, translate));
+    else setOwn(out, key, translate(value, [...inPath, key], [...outPath, key]));
   }
   return out;
 }
@@ -25,27 +26,27 @@ function conditions(value: JsonObject, inPath: PathSegment[], outPath: PathSegme
   const out: JsonObject = {};
   for (const [mode, list] of Object.entries(value)) {
     if (!Array.isArray(list)) {
-      out[mode] = list;
+      setOwn(out, mode, list);
       continue;
     }
-    out[mode] = list.map((entry, index) => {
+    setOwn(out, mode, list.map((entry, index) => {
       if (!isJsonObject(entry)) return entry;
       const entryIn = [...inPath, mode, index];
       const entryOut = [...outPath, mode, index];
       const converted: JsonObject = {};
       for (const [field, item] of Object.entries(entry)) {
         if (field !== 'condition') {
-          converted[field] = translate(item, [...entryIn, field], [...entryOut, field]);
+          setOwn(converted, field, translate(item, [...entryIn, field], [...entryOut, field]));
           continue;
         }
         if (typeof item === 'string' && item.includes('{{')) {
           report.error('unsupported-wait-condition', [...entryIn, field], "this condition is a Go template over the watched object; Cairn's WaitV2 does not evaluate Go templates", "wait with a KubeTask that polls kubectl, or rewrite the condition for Cairn's WaitV2");
         }
-        converted[field] = item;
+        setOwn(converted, field, item);
         report.map([...entryOut, field], [...entryIn, field]);
       }
       return converted;
-    });
+    }));
   }
   return out;
 }

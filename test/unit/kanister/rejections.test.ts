@@ -184,6 +184,14 @@ describe('bad input files', () => {
     assert.deepEqual(places(result.diagnostics), [['unsupported-wait-condition', 14, 24]]);
   });
 
+  it('keeps keys such as __proto__ as data', () => {
+    const text = 'apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: x}\nactions:\n  backup:\n    kind: StatefulSet\n    phases:\n    - func: KubeTask\n      name: p\n      args: {namespace: x, image: y, command: [z], podOverride: {__proto__: {polluted: "{{ .StatefulSet.Name }}"}}}\n';
+    const result = importKanisterText(text, 'x.yaml');
+    const podOverride = (result.blueprints[0]!.actions.backup!.phases[0] as { args: { podOverride: object } }).args.podOverride;
+    assert.deepEqual(Object.getOwnPropertyNames(podOverride), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(podOverride), Object.prototype);
+  });
+
   it('does not evaluate templates: a template in a Secret value stays data', () => {
     const text = 'apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: x}\nactions:\n  backup:\n    kind: StatefulSet\n    phases:\n    - func: KubeExec\n      name: p\n      args: {namespace: "{{ .StatefulSet.Namespace }}", pod: "{{ index .StatefulSet.Pods 0 }}", command: [echo, "{{ `{{ .Profile.Credential }}` }}"]}\n';
     const result = importKanisterText(text, 'x.yaml');
