@@ -66,16 +66,22 @@ async function findBlueprint(name: string, deps: CompileDeps): Promise<FoundBlue
       if (declaresName(text, name)) return { text, file };
     }
   }
+  let configMapNote = '';
   if (deps.kube) {
-    const { core } = deps.kube();
-    const list = await core.listConfigMapForAllNamespaces({ labelSelector: `${BLUEPRINT_LABEL}=true` });
-    for (const configMap of list.items) {
-      for (const [key, text] of Object.entries(configMap.data ?? {})) {
-        if (declaresName(text, name)) return { text, file: `configmap/${configMap.metadata?.namespace}/${configMap.metadata?.name}/${key}` };
+    try {
+      const { core } = deps.kube();
+      const list = await core.listConfigMapForAllNamespaces({ labelSelector: `${BLUEPRINT_LABEL}=true` });
+      for (const configMap of list.items) {
+        for (const [key, text] of Object.entries(configMap.data ?? {})) {
+          if (declaresName(text, name)) return { text, file: `configmap/${configMap.metadata?.namespace}/${configMap.metadata?.name}/${key}` };
+        }
       }
+      configMapNote = ` or in ConfigMaps labelled ${BLUEPRINT_LABEL}=true`;
+    } catch (error) {
+      configMapNote = ` (ConfigMaps not searched: ${(error as Error).message})`;
     }
   }
-  throw ApplicationFailure.nonRetryable(`no blueprint named "${name}" in ${deps.blueprintDirs.join(', ')}${deps.kube ? ` or in ConfigMaps labelled ${BLUEPRINT_LABEL}=true` : ''}`, 'InvalidBlueprint');
+  throw ApplicationFailure.nonRetryable(`no blueprint named "${name}" in ${deps.blueprintDirs.join(', ')}${configMapNote}`, 'InvalidBlueprint');
 }
 
 function declaresName(text: string, name: string): boolean {
