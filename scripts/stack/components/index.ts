@@ -1,4 +1,5 @@
 import type { StackComponent } from '../component.ts';
+import { csi } from './csi.ts';
 import { kopia } from './kopia.ts';
 import { kube } from './kube.ts';
 import { s3 } from './s3.ts';
@@ -13,4 +14,5 @@ export const components: StackComponent[] = [
   s3,
   temporal,
   kube,
+  csi,
 ];
