@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { PhaseSpec } from '../../../src/blueprint/types.ts';
 import type { Diagnostic } from '../../../src/diagnostics.ts';
 import { importKanisterFile, importKanisterText } from '../../../src/kanister/import.ts';
 
@@ -187,7 +188,7 @@ describe('bad input files', () => {
   it('keeps keys such as __proto__ as data', () => {
     const text = 'apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: x}\nactions:\n  backup:\n    kind: StatefulSet\n    phases:\n    - func: KubeTask\n      name: p\n      args: {namespace: x, image: y, command: [z], podOverride: {__proto__: {polluted: "{{ .StatefulSet.Name }}"}}}\n';
     const result = importKanisterText(text, 'x.yaml');
-    const podOverride = (result.blueprints[0]!.actions.backup!.phases[0] as { args: { podOverride: object } }).args.podOverride;
+    const podOverride = (result.blueprints[0]!.actions.backup!.phases[0] as PhaseSpec).args!.podOverride as object;
     assert.deepEqual(Object.getOwnPropertyNames(podOverride), ['__proto__']);
     assert.equal(Object.getPrototypeOf(podOverride), Object.prototype);
   });
