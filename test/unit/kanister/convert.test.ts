@@ -118,6 +118,29 @@ describe('Kanister blueprints convert into Cairn blueprints', () => {
     assert.deepEqual(result.diagnostics.map((d) => [d.code, d.line]), [['action-object', 6], ['generated-name', 12]]);
   });
 
+  it('warns about what it leaves out and about templates that read another kind than the action names', () => {
+    const text = [
+      'apiVersion: cr.kanister.io/v1alpha1',
+      'kind: Blueprint',
+      'metadata: {name: warnings}',
+      'actions:',
+      '  backup:',
+      '    kind: StatefulSet',
+      '    phases:',
+      '    - func: KubeExec',
+      '      name: p',
+      '      progressWeight: 10',
+      '      args: {namespace: "{{ .Deployment.Namespace }}", pod: "{{ index .Deployment.Pods 0 }}", command: [echo]}',
+      '  restore:',
+      '    kind: StatefulSet',
+      '    phases:',
+      '    - {func: KubeExec, name: noop, args: {namespace: x, pod: y, command: [echo]}}',
+    ].join('\n');
+    const result = importKanisterText(text, 'warnings.yaml');
+    assert.ok(result.yaml, 'warnings do not stop the import');
+    assert.deepEqual(result.diagnostics.map((d) => [d.severity, d.code, d.line]), [['warning', 'kind-mismatch', 6], ['warning', 'ignored-field', 10]]);
+  });
+
   it('converts every document of a multi-document file', () => {
     const one = (name: string) => `apiVersion: cr.kanister.io/v1alpha1\nkind: Blueprint\nmetadata: {name: ${name}}\nactions:\n  backup:\n    kind: Deployment\n    phases:\n    - {func: KubeExec, name: hello, args: {namespace: "{{ .Deployment.Namespace }}", pod: "{{ index .Deployment.Pods 0 }}", command: [echo]}}\n  restore:\n    kind: Deployment\n    phases:\n    - {func: KubeExec, name: hello, args: {namespace: "{{ .Deployment.Namespace }}", pod: "{{ index .Deployment.Pods 0 }}", command: [echo]}}\n`;
     const result = importKanisterText(`${one('first')}---\n${one('second')}`, 'two.yaml');
