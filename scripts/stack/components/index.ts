@@ -2,6 +2,7 @@ import type { StackComponent } from '../component.ts';
 import { csi } from './csi.ts';
 import { kopia } from './kopia.ts';
 import { kube } from './kube.ts';
+import { podRuntime } from './pod-runtime.ts';
 import { s3 } from './s3.ts';
 import { temporal } from './temporal.ts';
 
@@ -15,4 +16,5 @@ export const components: StackComponent[] = [
   temporal,
   kube,
   csi,
+  podRuntime,
 ];
