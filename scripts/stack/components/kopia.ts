@@ -44,7 +44,7 @@ export const kopia: StackComponent = {
     if (!toolInstalled(paths, KOPIA)) return { ...base, state: 'not-installed' };
     try {
       const { stdout } = await run(kopiaBinary(paths), ['--version'], { timeout: 10_000 });
-      return { ...base, state: 'running', detail: `binary, ${stdout.trim().split('\n')[0]}` };
+      return { ...base, state: 'running', detail: `kopia --version: ${stdout.trim().split(' ')[0]}` };
     } catch (error) {
       return { ...base, state: 'degraded', detail: `kopia --version failed: ${(error as Error).message}` };
     }

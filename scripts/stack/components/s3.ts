@@ -40,7 +40,8 @@ export const s3: StackComponent = {
       spawnDaemon(paths, {
         name: 's3',
         command: toolBinary(paths, GATEWAY, 'versitygw'),
-        args: ['--port', `${HOST}:${PORT}`, '--region', REGION, 'posix', rootDir(paths)],
+        // --quiet: no per-request line on stdout, which would grow the log by one line per kopia blob.
+        args: ['--port', `${HOST}:${PORT}`, '--region', REGION, '--quiet', 'posix', rootDir(paths)],
         env: { ...process.env, ROOT_ACCESS_KEY: ACCESS_KEY, ROOT_SECRET_KEY: SECRET_KEY },
       });
     }

@@ -3,9 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureStack, uniqueTaskQueue } from '../../support/stack.ts';
 import * as activities from './fixtures/activities.ts';
+
+// The worker's INFO lines (bundle created, state changes) would drown the test report.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const CairnBlueprint = defineSearchAttributeKey('CairnBlueprint', SearchAttributeType.KEYWORD);
 
