@@ -67,15 +67,20 @@ export interface WorkerProcess {
 }
 
 /** `cairn worker` as a child process, so a test can SIGKILL it like a crashing pod. */
-export async function spawnWorker(fixture: Pick<TemporalFixture, 'address' | 'namespace' | 'taskQueue'>, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+export async function spawnWorker(
+  fixture: Pick<TemporalFixture, 'address' | 'namespace' | 'taskQueue'>,
+  options: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<WorkerProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-worker-'));
   const logFile = join(dir, 'worker.log');
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [join(ROOT, 'bin/cairn.js'), 'worker', '--address', fixture.address, '--namespace', fixture.namespace, '--task-queue', fixture.taskQueue], {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/cairn.js'), 'worker', '--address', fixture.address, '--namespace', fixture.namespace, '--task-queue', fixture.taskQueue, ...(options.args ?? [])], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   child.stdout!.pipe(out, { end: false });
   child.stderr!.pipe(out, { end: false });
   const ready = new Promise<void>((resolveReady, reject) => {
@@ -88,6 +93,19 @@ export async function spawnWorker(fixture: Pick<TemporalFixture, 'address' | 'na
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   return { child, logFile, ready, exited, log: () => readFile(logFile, 'utf8') };
 }
+
+const spawned = new Set<ChildProcess>();
+
+/** Kills every worker process a test spawned and has not stopped (call it in `after`). */
+export async function killSpawnedWorkers(): Promise<void> {
+  await Promise.all([...spawned].map((child) => new Promise<void>((resolveExit) => {
+    child.once('exit', () => resolveExit());
+    child.kill('SIGKILL');
+  })));
+}
+
+/** The blueprint directories of the test workers: the run fixtures, then the shipped blueprints. */
+export const TEST_BLUEPRINT_ARGS = ['--blueprints', join(ROOT, 'test/fixtures/run-blueprints'), '--blueprints', join(ROOT, 'blueprints')];
 
 type HistoryEvent = NonNullable<History['events']>[number];
 
