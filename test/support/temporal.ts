@@ -159,3 +159,11 @@ export function phaseTimeline(history: History): string[] {
   }
   return timeline;
 }
+
+/** The Temporal CLI binary the stack installed (installing it if needed). */
+export async function ensureTemporalBinary(): Promise<string> {
+  const info = readStackInfo(stackPaths()) ?? (await ensureStack());
+  const binary = info.binaries.temporal;
+  if (!binary) throw new Error('the stack has no temporal binary');
+  return binary;
+}
