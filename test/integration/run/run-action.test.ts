@@ -141,7 +141,7 @@ describe('runAction interprets the plan', () => {
   it('refuses an invalid blueprint before any phase runs, with the line of the problem', async () => {
     const handle = await start({ action: 'backup', blueprint: { inline: blueprint('      - {name: a, func: Slep, args: {duration: 1s}}') } });
     await assert.rejects(handle.result(), (error: WorkflowFailedError) => {
-      assert.match(String(error.cause?.cause?.message ?? error.cause?.message), /inline\.yaml:8:\d+: error: .*unknown function "Slep" \(did you mean "Sleep"\?\)/);
+      assert.match(String((error.cause?.cause as Error | undefined)?.message ?? error.cause?.message), /inline\.yaml:8:\d+: error: .*unknown function "Slep" \(did you mean "Sleep"\?\)/);
       return true;
     });
     assert.deepEqual(phaseEvents(await handle.fetchHistory(), 'scheduled'), []);
@@ -152,7 +152,7 @@ describe('runAction interprets the plan', () => {
     assert.equal(((await found.result()) as RunActionResult).plan.blueprint, 'sleepy');
     const missing = await start({ action: 'backup', blueprint: { name: 'no-such-blueprint' } });
     await assert.rejects(missing.result(), (error: WorkflowFailedError) => {
-      assert.match(String(error.cause?.cause?.message ?? error.cause?.message), /no blueprint named "no-such-blueprint" in .*run-blueprints/);
+      assert.match(String((error.cause?.cause as Error | undefined)?.message ?? error.cause?.message), /no blueprint named "no-such-blueprint" in .*run-blueprints/);
       return true;
     });
   });
