@@ -276,12 +276,18 @@ describe('CSI layer: real provisioner and snapshot controllers over the test-sid
     await kube.core.deleteNamespacedPersistentVolumeClaim({ namespace: elsewhere.name, name: 'restored' });
     await kube.custom.deleteNamespacedCustomObject({ ...SNAPSHOT_API, namespace: elsewhere.name, plural: 'volumesnapshots', name: 'snap' });
     await eventually(`${elsewhereVolume} to be deleted`, async () => (existsSync(elsewhereVolume) ? undefined : true));
-    await eventually(`the pre-bound content to be released`, async () => {
-      const content = (await kube.custom.getClusterCustomObject({ ...SNAPSHOT_API, plural: 'volumesnapshotcontents', name: preboundContent })) as {
-        metadata: { finalizers?: string[] };
-      };
-      return (content.metadata.finalizers ?? []).length === 0 ? true : undefined;
-    });
+    await eventually(`VolumeSnapshot ${elsewhere.name}/snap to be gone`, async () =>
+      kube.custom
+        .getNamespacedCustomObject({ ...SNAPSHOT_API, namespace: elsewhere.name, plural: 'volumesnapshots', name: 'snap' })
+        .then(() => undefined, (error: { code?: number }) => (error.code === 404 ? true : undefined)),
+    );
+    // Retain: deleting the snapshot, then its content, never asks the driver to delete the data.
+    await kube.custom.deleteClusterCustomObject({ ...SNAPSHOT_API, plural: 'volumesnapshotcontents', name: preboundContent });
+    await eventually(`VolumeSnapshotContent ${preboundContent} to be gone`, async () =>
+      kube.custom
+        .getClusterCustomObject({ ...SNAPSHOT_API, plural: 'volumesnapshotcontents', name: preboundContent })
+        .then(() => undefined, (error: { code?: number }) => (error.code === 404 ? true : undefined)),
+    );
     assert.ok(existsSync(join(csi.snapshots, snapshotHandle)), 'the Retain content left the snapshot data in place');
 
     const volumes = await Promise.all(['data', 'restored', 'clone'].map(async (name) => volumeDir(await pvOf(source.name, name))));
