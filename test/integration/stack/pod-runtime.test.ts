@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { isAlive } from '../../../scripts/stack/process.ts';
-import { claimVolumeDir, execInPod, waitForPod, waitForPodGone } from '../../support/pod-runtime/testing.ts';
+import { claimVolumeDir, execInPod, waitForDefaultServiceAccount, waitForPod, waitForPodGone } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, type KubeClients, type StackInfo, testNamespace, type TestNamespace } from '../../support/stack.ts';
 
 function claim(name: string): k8s.V1PersistentVolumeClaim {
@@ -34,6 +34,7 @@ describe('pod runtime', () => {
     stack = await ensureStack();
     clients = kubeClients(stack);
     namespace = await testNamespace('pod-runtime');
+    await waitForDefaultServiceAccount(clients, namespace.name);
   });
   after(() => namespace?.cleanup());
 

@@ -6,8 +6,20 @@ import * as k8s from '@kubernetes/client-node';
 import { waitUntil } from '../../../scripts/stack/process.ts';
 import type { KubeClients } from '../stack.ts';
 
+/**
+ * The ServiceAccount admission plugin refuses pods until the namespace's `default` ServiceAccount exists,
+ * which its controller creates a moment after the namespace.
+ */
+export async function waitForDefaultServiceAccount(clients: KubeClients, namespace: string): Promise<void> {
+  await waitUntil(`${namespace}/default ServiceAccount`, async () => {
+    await clients.core.readNamespacedServiceAccount({ namespace, name: 'default' });
+    return true;
+  }, 30_000);
+}
+
 /** Creates every object of the YAML files in `dir` (name order) in `namespace`. */
 export async function applyDirectory(clients: KubeClients, dir: string, namespace: string): Promise<void> {
+  await waitForDefaultServiceAccount(clients, namespace);
   const files = readdirSync(dir)
     .filter((name) => /\.ya?ml$/.test(name))
     .sort();
