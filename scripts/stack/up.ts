@@ -8,7 +8,10 @@ const paths = stackPaths();
 const log = (message: string) => console.log(`[stack] ${message}`);
 
 try {
-  await withStackLock(paths, () => stackUp(paths, log, only.length > 0 ? only : undefined));
+  const info = await withStackLock(paths, () => stackUp(paths, log, only.length > 0 ? only : undefined));
+  log(`Temporal ${info.temporal.address}, Web UI ${info.temporal.uiUrl}`);
+  log(`kubectl: ${info.binaries.kubectl} --kubeconfig ${info.kube.kubeconfig}`);
+  log(`S3 ${info.s3.endpoint} (bucket ${info.s3.bucket}, access key ${info.s3.accessKey})`);
 } catch (error) {
   console.error(`[stack] up failed: ${(error as Error).message}`);
   process.exitCode = 1;
