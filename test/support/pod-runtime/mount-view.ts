@@ -20,11 +20,7 @@ export interface BindMount {
 
 export interface MountView {
   binds: BindMount[];
-  /**
-   * A directory of the runtime's for the overlays' layers (`<n>/upper`, `<n>/work`) and for staging
-   * (`stage/<n>`): every source is bind-mounted there first, so a target that covers another bind's source
-   * (a volume at `/tmp` and a source under `/tmp`) cannot hide it.
-   */
+  /** A directory of the runtime's for the overlays' layers: `<n>/upper`, `<n>/work`. */
   overlayRoot: string;
 }
 
@@ -69,18 +65,20 @@ export function overlaysFor(targets: string[], probe: PathProbe): string[] {
   return [...overlays].sort((a, b) => depth(a) - depth(b));
 }
 
-/** The `sh -e` script that builds the view; its last act is to print `ready` and become the namespace holder. */
+/** File descriptors from 10 up hold the sources; bash (not dash) takes descriptors above 9. */
+const FIRST_FD = 10;
+
+/**
+ * The `bash` script that builds the view; its last act is to print `ready` and become the namespace holder.
+ * Every source is opened first and mounted from `/proc/self/fd/<n>`, so a target that covers another bind's
+ * source (a volume at `/tmp` while the stack's state is under `/tmp`) cannot hide it.
+ */
 export function mountScript(view: MountView, probe: PathProbe = hostPaths): string {
   const binds = view.binds
     .map((bind) => ({ ...bind, target: normalize(bind.target).replace(/(.)\/$/, '$1') }))
     .sort((a, b) => depth(a.target) - depth(b.target));
   const lines = ['set -e'];
-  const staged = binds.map((bind, index) => {
-    const stage = join(view.overlayRoot, 'stage', String(index));
-    lines.push(probe.isFile(bind.source) ? `mkdir -p ${shellQuote(dirname(stage))}; : > ${shellQuote(stage)}` : `mkdir -p ${shellQuote(stage)}`);
-    lines.push(`mount --bind ${shellQuote(bind.source)} ${shellQuote(stage)}`);
-    return { ...bind, source: stage, isFile: probe.isFile(bind.source) };
-  });
+  binds.forEach((bind, index) => lines.push(`exec ${FIRST_FD + index}<${shellQuote(bind.source)}`));
   overlaysFor(
     binds.map((bind) => bind.target),
     probe,
@@ -92,16 +90,17 @@ export function mountScript(view: MountView, probe: PathProbe = hostPaths): stri
       `mount -t overlay overlay -o ${shellQuote(`lowerdir=${lower},upperdir=${upper},workdir=${work}`)} ${shellQuote(lower)}`,
     );
   });
-  for (const bind of staged) {
+  binds.forEach((bind, index) => {
     const target = shellQuote(bind.target);
-    if (bind.isFile) {
+    if (probe.isFile(bind.source)) {
       lines.push(`[ -e ${target} ] || { mkdir -p ${shellQuote(dirname(bind.target))}; : > ${target}; }`);
     } else {
       lines.push(`mkdir -p ${target}`);
     }
-    lines.push(`mount --bind ${shellQuote(bind.source)} ${target}`);
+    lines.push(`mount --bind /proc/self/fd/${FIRST_FD + index} ${target}`);
     if (bind.readOnly) lines.push(`mount -o remount,bind,ro ${target}`);
-  }
+  });
+  if (binds.length > 0) lines.push(`exec ${binds.map((_bind, index) => `${FIRST_FD + index}<&-`).join(' ')}`);
   lines.push('echo ready', 'exec sleep infinity');
   return `${lines.join('\n')}\n`;
 }

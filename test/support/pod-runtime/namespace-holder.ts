@@ -12,7 +12,7 @@ import { type MountView, mountScript } from './mount-view.ts';
 export async function startNamespaceHolder(view: MountView, log: CriLogFile, records: ProcessRecords): Promise<ChildProcess> {
   const holder = new ChildProcess(
     {
-      argv: ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', mountScript(view)],
+      argv: ['unshare', '--mount', '--propagation', 'private', 'bash', '-c', mountScript(view)],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
       log,
       stopSignal: 'SIGKILL',

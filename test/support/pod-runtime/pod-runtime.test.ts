@@ -105,8 +105,10 @@ describe('mount view', () => {
     const lines = script.trim().split('\n');
     assert.equal(lines[0], 'set -e');
     assert.match(script, /mount -t overlay overlay -o 'lowerdir=\/var\/lib,upperdir=\/state\/overlay\/0\/upper,workdir=\/state\/overlay\/0\/work' '\/var\/lib'/);
-    assert.ok(script.indexOf("mount --bind '/vol/a' '/state/overlay/stage/1'") < script.indexOf("mount --bind '/state/overlay/stage/1' '/var/lib/db'"));
-    assert.ok(script.indexOf("mount --bind '/state/overlay/stage/1' '/var/lib/db'") < script.indexOf("mount --bind '/state/overlay/stage/2' '/var/lib/db/sub'"));
+    // Sources are opened first (fds 10, 11, 12 in target depth order), so no target can hide a later source.
+    assert.ok(script.indexOf("exec 11<'/vol/a'") < script.indexOf('mount -t overlay'));
+    assert.ok(script.indexOf("mount --bind /proc/self/fd/11 '/var/lib/db'") < script.indexOf("mount --bind /proc/self/fd/12 '/var/lib/db/sub'"));
+    assert.match(script, /exec 10<&- 11<&- 12<&-\n/);
     assert.match(script, /mount -o remount,bind,ro '\/var\/lib\/db\/sub'/);
     assert.match(script, /\[ -e '\/etc\/hosts' \] \|\|/);
     assert.deepEqual(lines.slice(-2), ['echo ready', 'exec sleep infinity']);
