@@ -134,7 +134,12 @@ export const csi: StackComponent = {
       return { ...base, state: 'degraded', detail: `not running: ${down.join(', ')}` };
     }
     if (!(await socketAccepts(layout.socket))) return { ...base, state: 'degraded', detail: 'driver socket does not accept connections' };
-    return { ...base, state: 'running', detail: `driver ${CSI_DRIVER_NAME}; ${DAEMONS.slice(1).join(', ')}` };
+    const count = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((entry) => entry.endsWith('.json')).length : 0);
+    return {
+      ...base,
+      state: 'running',
+      detail: `driver ${CSI_DRIVER_NAME} (${count(layout.volumes)} volumes, ${count(layout.snapshots)} snapshots); ${DAEMONS.slice(1).join(', ')}`,
+    };
   },
 
   info(paths) {
