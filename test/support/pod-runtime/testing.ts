@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { waitUntil } from '../../../scripts/stack/process.ts';
-import type { KubeClients } from '../stack.ts';
+import type { KubeClients, StackInfo } from '../stack.ts';
 
 /**
  * The ServiceAccount admission plugin refuses pods until the namespace's `default` ServiceAccount exists,
@@ -159,4 +159,21 @@ export async function scaleStatefulSet(clients: KubeClients, namespace: string, 
     { namespace, name, body: { spec: { replicas } } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
+}
+
+/**
+ * Whether `kubectl exec` can reach a pod's mount view: the pod runtime's exec shims must lead the kwok
+ * controller's PATH (docs/dev-stack-pods.md, "Exec"). Read from the running controller's environment.
+ */
+export function execShimsOnKwokPath(stack: StackInfo): boolean {
+  const shims = (stack['pod-runtime'] as { execShims?: string } | undefined)?.execShims;
+  try {
+    const pid = readFileSync(join(stack.kube.workdir, 'pids', 'kwok-controller.pid'), 'utf8').trim();
+    const path = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find((variable) => variable.startsWith('PATH='));
+    return shims !== undefined && (path?.slice(5).split(':').includes(shims) ?? false);
+  } catch {
+    return false;
+  }
 }
