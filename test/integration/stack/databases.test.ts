@@ -88,4 +88,71 @@ describe('database pods', () => {
     assert.equal(result.stdout, 'survives a scale-down\n');
     assert.ok(processesUsing(dataDir).length > 0, 'the server runs again on the same data directory');
   });
+
+  it('starts a database on a PVC restored from a snapshot of the live server, with the data it had', async () => {
+    const ns = shop.name;
+    await waitForPod(clients, ns, 'postgres-0', 'Running', (pod) => pod.status?.phase === 'Running');
+    await execUntilSuccess(clients, ns, 'postgres-0', 'postgres', ['psql', '-c', "create table snapped (note text); insert into snapped values ('in the snapshot')"]);
+
+    await clients.custom.createNamespacedCustomObject({
+      group: 'snapshot.storage.k8s.io',
+      version: 'v1',
+      namespace: ns,
+      plural: 'volumesnapshots',
+      body: {
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        metadata: { name: 'postgres-live' },
+        spec: { volumeSnapshotClassName: 'cairn-snapclass', source: { persistentVolumeClaimName: 'data-postgres-0' } },
+      },
+    });
+    await waitUntil(
+      'the snapshot of the live volume to be ready',
+      async () => {
+        const snapshot = (await clients.custom.getNamespacedCustomObject({
+          group: 'snapshot.storage.k8s.io',
+          version: 'v1',
+          namespace: ns,
+          plural: 'volumesnapshots',
+          name: 'postgres-live',
+        })) as { status?: { readyToUse?: boolean } };
+        return snapshot.status?.readyToUse === true;
+      },
+      90_000,
+    );
+    // Written after the cut: the restored server must not have it.
+    await execUntilSuccess(clients, ns, 'postgres-0', 'postgres', ['psql', '-c', "insert into snapped values ('after the snapshot')"]);
+
+    await clients.core.createNamespacedPersistentVolumeClaim({
+      namespace: ns,
+      body: {
+        metadata: { name: 'restored' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'other-class',
+          resources: { requests: { storage: '1Gi' } },
+          dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'postgres-live' },
+        },
+      },
+    });
+    await clients.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'restored-postgres' },
+        spec: {
+          containers: [
+            {
+              name: 'postgres',
+              image: 'postgres:16',
+              envFrom: [{ secretRef: { name: 'postgres-credentials' } }, { configMapRef: { name: 'postgres-config' } }],
+              volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql/data' }],
+            },
+          ],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'restored' } }],
+        },
+      },
+    });
+    const result = await execUntilSuccess(clients, ns, 'restored-postgres', 'postgres', ['psql', '-tAc', 'select note from snapped order by note']);
+    assert.equal(result.stdout, 'in the snapshot\n');
+  });
 });

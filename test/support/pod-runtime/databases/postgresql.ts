@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostPathFor } from '../pod-volumes.ts';
 import { containerPort, type DatabaseEngine, firstDefined, runSetup, systemUser } from './engine.ts';
@@ -42,6 +42,7 @@ export const postgresql: DatabaseEngine = {
     chownSync(context.runDir, owner.uid, owner.gid);
     allowTraversal(context.runDir);
 
+    removeForeignLockFile(dataDir);
     const firstStart = !existsSync(join(dataDir, 'PG_VERSION'));
     if (firstStart) {
       const pwfile = join(context.runDir, 'initdb.pw');
@@ -101,6 +102,25 @@ export const postgresql: DatabaseEngine = {
 export function serverOptions(commandLine: string[]): string[] {
   const first = commandLine.findIndex((arg) => arg.startsWith('-'));
   return first < 0 ? [] : commandLine.slice(first);
+}
+
+/**
+ * A data directory copied from a live server (a snapshot, a clone) carries that server's `postmaster.pid`.
+ * In a cluster the PID in it means nothing to the new container (another PID namespace); here it may be
+ * the original server, still running on its own volume, and postgres would refuse to start. The runtime runs
+ * one server per data directory, so a lock file whose PID is not a server on *this* directory is stale.
+ */
+function removeForeignLockFile(dataDir: string): void {
+  const lockFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(lockFile)) return;
+  const pid = readFileSync(lockFile, 'utf8').split('\n')[0]?.trim();
+  let owner = '';
+  try {
+    owner = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // no such process
+  }
+  if (!owner.split('\0').includes(dataDir)) rmSync(lockFile);
 }
 
 /** The server runs as `postgres`: every directory above its data must let that user pass. */
