@@ -1,12 +1,13 @@
 // The shared local stack for integration tests: reuse the running one, else start it (once, under a lock).
 import { randomBytes } from 'node:crypto';
-import * as k8s from '@kubernetes/client-node';
+import { kubeClientsFor, loadKubeConfig, type KubeClients } from '../../src/kube/clients.ts';
 import { withStackLock } from '../../scripts/stack/lock.ts';
 import { stackPaths } from '../../scripts/stack/paths.ts';
 import type { StackInfo } from '../../scripts/stack/stack-info.ts';
 import { collectStackInfo, stackStatus, stackUp } from '../../scripts/stack/stack.ts';
 
 export type { StackInfo } from '../../scripts/stack/stack-info.ts';
+export type { KubeClients } from '../../src/kube/clients.ts';
 
 let ensured: Promise<StackInfo> | undefined;
 
@@ -23,7 +24,10 @@ export function ensureStack(): Promise<StackInfo> {
       if (await allRunning()) return collectStackInfo(paths);
       return stackUp(paths, (message) => process.stderr.write(`[stack] ${message}\n`));
     });
-  })();
+  })().catch((error: unknown) => {
+    ensured = undefined; // let a later test try again rather than inherit this failure
+    throw error;
+  });
   return ensured;
 }
 
@@ -36,29 +40,9 @@ export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${suffix()}`;
 }
 
-export interface KubeClients {
-  config: k8s.KubeConfig;
-  core: k8s.CoreV1Api;
-  apps: k8s.AppsV1Api;
-  batch: k8s.BatchV1Api;
-  storage: k8s.StorageV1Api;
-  custom: k8s.CustomObjectsApi;
-  /** Any object by its apiVersion/kind (CRDs included): create/read/patch/delete from manifests. */
-  objects: k8s.KubernetesObjectApi;
-}
-
+/** The stack's cluster through the one client factory (src/kube/clients.ts), from the stack's kubeconfig. */
 export function kubeClients(info: StackInfo): KubeClients {
-  const config = new k8s.KubeConfig();
-  config.loadFromFile(info.kube.kubeconfig);
-  return {
-    config,
-    core: config.makeApiClient(k8s.CoreV1Api),
-    apps: config.makeApiClient(k8s.AppsV1Api),
-    batch: config.makeApiClient(k8s.BatchV1Api),
-    storage: config.makeApiClient(k8s.StorageV1Api),
-    custom: config.makeApiClient(k8s.CustomObjectsApi),
-    objects: k8s.KubernetesObjectApi.makeApiClient(config),
-  };
+  return kubeClientsFor(loadKubeConfig(info.kube.kubeconfig));
 }
 
 export interface TestNamespace {
