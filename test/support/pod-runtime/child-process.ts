@@ -140,7 +140,7 @@ export class ProcessRecords {
       rmSync(file, { force: true });
     }
     for (const orphan of orphans) {
-      log(`stopping orphan ${orphan.pid} (${orphan.argv.join(' ')}) with ${orphan.stopSignal}`);
+      log(`stopping orphan ${orphan.pid} (${orphan.argv.slice(0, 3).join(' ')} …) with ${orphan.stopSignal}`);
       try {
         process.kill(orphan.pid, orphan.stopSignal);
       } catch {
