@@ -42,19 +42,13 @@ export function isTemplate(text: string): boolean {
   return text.includes('{{');
 }
 
-const sandboxed = new WeakMap<object, object>();
-
 /**
  * A copy of the context made of null-prototype objects: with nothing inherited, strict mode reports
- * `{{constructor}}` or `{{__proto__}}` as missing instead of quietly rendering an empty string.
+ * `{{constructor}}` or `{{__proto__}}` as missing instead of quietly rendering an empty string. Copied at
+ * every render call, never cached: the runner adds a phase's Secrets to the context between renders.
  */
 function sandboxContext(context: object): object {
-  let copy = sandboxed.get(context);
-  if (!copy) {
-    copy = withoutPrototypes(context) as object;
-    sandboxed.set(context, copy);
-  }
-  return copy;
+  return withoutPrototypes(context) as object;
 }
 
 function withoutPrototypes(value: unknown): unknown {
@@ -67,13 +61,18 @@ function withoutPrototypes(value: unknown): unknown {
 
 export function renderString(template: string, context: TemplateContext | Record<string, unknown>): string {
   if (!isTemplate(template)) return template;
+  return renderSandboxed(template, sandboxContext(context));
+}
+
+function renderSandboxed(template: string, sandboxed: object): string {
+  if (!isTemplate(template)) return template;
   let render = compiled.get(template);
   if (!render) {
     render = sandbox.compile(template, { noEscape: true, strict: true, knownHelpers, knownHelpersOnly: true });
     compiled.set(template, render);
   }
   try {
-    return render(sandboxContext(context), { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    return render(sandboxed, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     const missing = /^"(.*)" not defined in .* - (\d+):(\d+)$/.exec(message);
@@ -83,12 +82,16 @@ export function renderString(template: string, context: TemplateContext | Record
 
 /** Renders every string inside a JSON value (object keys are not templates). */
 export function renderValue(value: JsonValue, context: TemplateContext | Record<string, unknown>): JsonValue {
-  if (typeof value === 'string') return renderString(value, context);
-  if (Array.isArray(value)) return value.map((item) => renderValue(item, context));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, JsonValue> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = renderValue(item, context);
-    return out;
-  }
-  return value;
+  const sandboxed = sandboxContext(context);
+  const visit = (item: JsonValue): JsonValue => {
+    if (typeof item === 'string') return renderSandboxed(item, sandboxed);
+    if (Array.isArray(item)) return item.map(visit);
+    if (item !== null && typeof item === 'object') {
+      const out: Record<string, JsonValue> = {};
+      for (const [key, child] of Object.entries(item)) out[key] = visit(child);
+      return out;
+    }
+    return item;
+  };
+  return visit(value);
 }
