@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ComponentStatus, ProgressLog, StackComponent } from '../component.ts';
@@ -170,6 +170,12 @@ export const kube: StackComponent = {
       await kwokctl(paths, ['delete', 'cluster', '--kubeconfig', '']);
       await createCluster(paths, log);
     } else if (!created) {
+      if (existsSync(clusterDir(paths))) {
+        // A create that died half-way leaves a directory kwokctl refuses to create over.
+        log(`removing the remains of an unfinished kwok cluster in ${clusterDir(paths)}`);
+        await kwokctl(paths, ['delete', 'cluster', '--kubeconfig', '']).catch(() => undefined);
+        rmSync(clusterDir(paths), { recursive: true, force: true });
+      }
       await createCluster(paths, log);
     } else {
       const { alive, dead } = processesAlive(paths);
