@@ -18,44 +18,36 @@ export interface ContainerExec {
 export interface ContainerLog {
   container: string;
   logsFile: string;
-  previousLogsFile?: string;
 }
 
-function ownerReference(pod: k8s.V1Pod): k8s.V1OwnerReference {
-  return { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid!, controller: false };
+/** A kwok object for the pod: named after it, in its namespace, owned by it (so it goes when the pod goes). */
+function podObject(kind: 'Exec' | 'Logs', pod: k8s.V1Pod, spec: unknown): k8s.KubernetesObject & { spec: unknown } {
+  const { name, namespace, uid } = pod.metadata!;
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind,
+    metadata: { name, namespace, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: name!, uid: uid!, controller: false }] },
+    spec,
+  };
 }
 
 export function execObject(pod: k8s.V1Pod, execs: ContainerExec[]): k8s.KubernetesObject & { spec: unknown } {
-  return {
-    apiVersion: `${GROUP}/${VERSION}`,
-    kind: 'Exec',
-    metadata: { name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, ownerReferences: [ownerReference(pod)] },
-    spec: {
-      execs: execs.map((exec) => ({
-        containers: [exec.container],
-        local: {
-          workDir: exec.workDir,
-          envs: Object.entries(exec.env).map(([name, value]) => ({ name, value })),
-        },
-      })),
-    },
-  };
+  return podObject('Exec', pod, {
+    execs: execs.map((exec) => ({
+      containers: [exec.container],
+      local: { workDir: exec.workDir, envs: Object.entries(exec.env).map(([name, value]) => ({ name, value })) },
+    })),
+  });
 }
 
 export function logsObject(pod: k8s.V1Pod, logs: ContainerLog[]): k8s.KubernetesObject & { spec: unknown } {
-  return {
-    apiVersion: `${GROUP}/${VERSION}`,
-    kind: 'Logs',
-    metadata: { name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, ownerReferences: [ownerReference(pod)] },
-    spec: {
-      logs: logs.map((log) => ({
-        containers: [log.container],
-        logsFile: log.logsFile,
-        ...(log.previousLogsFile ? { previousLogsFile: log.previousLogsFile } : {}),
-        follow: true,
-      })),
-    },
-  };
+  return podObject('Logs', pod, {
+    logs: logs.map((log) => ({
+      containers: [log.container],
+      logsFile: log.logsFile,
+      follow: true,
+    })),
+  });
 }
 
 function plural(kind: 'Exec' | 'Logs'): string {
