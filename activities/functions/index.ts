@@ -1,6 +1,8 @@
 /** The function registry: every file here exports one function, registered under its own name. */
+import { BackupStream } from './BackupStream.ts';
 import { KubeExec } from './KubeExec.ts';
+import { RestoreStream } from './RestoreStream.ts';
 import { Sleep } from './Sleep.ts';
 import type { CairnFunction } from './types.ts';
 
-export const FUNCTIONS: ReadonlyMap<string, CairnFunction> = new Map([KubeExec, Sleep].map((f) => [f.name, f]));
+export const FUNCTIONS: ReadonlyMap<string, CairnFunction> = new Map([BackupStream, KubeExec, RestoreStream, Sleep].map((f) => [f.name, f]));
