@@ -177,7 +177,7 @@ test('a VolumeSnapshot of a PostgreSQL volume under write load restores into a d
   const record = JSON.parse(readFileSync(join(csi.snapshots, `${content.status.snapshotHandle}.json`), 'utf8')) as SnapshotRecord;
   // runuser, the postmaster and its children (checkpointer, WAL writer, the loading backend, …) stood still.
   assert.ok(record.pausedPids.length >= 4, `paused ${record.pausedPids.join(', ')}`);
-  t.diagnostic(`${record.pausedPids.length} processes paused for ${record.pausedMs} ms to copy ${(record.sizeBytes / 1e6).toFixed(1)} MB`);
+  t.diagnostic(`${record.pausedPids.length} processes paused for ${record.pausedMs} ms to copy ${(record.dataBytes / 1e6).toFixed(1)} MB`);
   const committedAfter = Number(server.sql('select count(*) from a'));
 
   load.kill('SIGKILL');

@@ -116,7 +116,9 @@ describe('test-side CSI driver over its unix socket', () => {
     assert.equal(snapshot.snapshot_id, 'snapshot-a');
     assert.equal(snapshot.source_volume_id, 'pvc-a');
     assert.equal(snapshot.ready_to_use, true);
-    assert.equal(snapshot.size_bytes, String('hello from pvc-a\n'.length));
+    assert.equal(snapshot.size_bytes, String(1024 ** 3), 'the minimum size to restore into: the source capacity');
+    const record = JSON.parse(readFileSync(join(layout.snapshots, 'snapshot-a.json'), 'utf8'));
+    assert.equal(record.dataBytes, 'hello from pvc-a\n'.length);
     assert.ok(Math.abs(Number(snapshot.creation_time.seconds) - Date.now() / 1000) < 60);
     assert.deepEqual((await controller.CreateSnapshot({ name: 'snapshot-a', source_volume_id: 'pvc-a' })).snapshot, snapshot);
 

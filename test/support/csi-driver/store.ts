@@ -46,8 +46,14 @@ export interface SnapshotRecord {
   name: string;
   snapshotId: string;
   sourceVolumeId: string;
-  /** Bytes in the snapshot's regular files. */
+  /**
+   * What the CO is told (`size_bytes`, a VolumeSnapshot's `restoreSize`): the minimum size of a volume restored
+   * from it. Like block storage, that is the source volume's capacity (or the data, if a volume without quota
+   * outgrew its capacity), so restoring into a smaller PVC fails as it would on a cloud.
+   */
   sizeBytes: number;
+  /** Bytes in the snapshot's regular files. */
+  dataBytes: number;
   /** When the cut was taken (the copy started with all writers stopped). */
   creationTime: string;
   parameters: Record<string, string>;
@@ -247,9 +253,11 @@ export class CsiStore {
       },
     );
     return staged.map(({ staging, ...member }) => {
+      const dataBytes = treeSize(staging);
       const record: SnapshotRecord = {
         ...member,
-        sizeBytes: treeSize(staging),
+        sizeBytes: Math.max(dataBytes, this.volume(member.sourceVolumeId)?.capacityBytes ?? 0),
+        dataBytes,
         creationTime,
         parameters,
         pausedPids: pause.pausedPids,
