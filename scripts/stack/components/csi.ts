@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,12 +97,18 @@ export const csi: StackComponent = {
   async start(paths, log) {
     const layout = csiRoot(paths);
     mkdirSync(layout.root, { recursive: true });
+    if (driverStale(paths)) {
+      // csi-snapshotter exits when its driver connection drops: restart all four, not the driver alone.
+      log('csi: the driver code changed since it started; restarting the CSI daemons');
+      await this.stop(paths, log);
+    }
     const kube = kubeClients(paths);
     await applySnapshotCrds(paths, kube);
     await applyManifests(kube, k8s.loadAllYaml(readFileSync(join(paths.root, 'scripts/stack/manifests/csi/classes.yaml'), 'utf8')));
     for (const daemon of DAEMONS) {
       if (runningPid(paths, daemon) !== undefined) continue;
       const from = logSize(paths, daemon);
+      if (daemon === 'csi-driver') writeFileSync(driverStampFile(paths), driverCodeStamp(paths));
       spawnDaemon(paths, daemonSpec(paths, daemon));
       await waitUntil(
         `${daemon} to start`,
@@ -134,6 +141,7 @@ export const csi: StackComponent = {
       return { ...base, state: 'degraded', detail: `not running: ${down.join(', ')}` };
     }
     if (!(await socketAccepts(layout.socket))) return { ...base, state: 'degraded', detail: 'driver socket does not accept connections' };
+    if (driverStale(paths)) return { ...base, state: 'degraded', detail: 'the driver code changed since it started (stack:up restarts it)' };
     const count = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((entry) => entry.endsWith('.json')).length : 0);
     return {
       ...base,
@@ -241,6 +249,29 @@ async function applySnapshotCrds(paths: StackPaths, kube: Kube): Promise<void> {
       const current = await kube.extensions.readCustomResourceDefinition({ name });
       return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
     }, 30_000);
+  }
+}
+
+function driverStampFile(paths: StackPaths): string {
+  return join(csiRoot(paths).root, 'driver.stamp');
+}
+
+/** A hash of the driver's source: tests must never run against a driver started from older code. */
+function driverCodeStamp(paths: StackPaths): string {
+  const dir = join(paths.root, 'test/support/csi-driver');
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts')).sort()) {
+    hash.update(file).update(readFileSync(join(dir, file)));
+  }
+  return hash.digest('hex');
+}
+
+function driverStale(paths: StackPaths): boolean {
+  if (runningPid(paths, 'csi-driver') === undefined) return false;
+  try {
+    return readFileSync(driverStampFile(paths), 'utf8') !== driverCodeStamp(paths);
+  } catch {
+    return true;
   }
 }
 
