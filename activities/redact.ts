@@ -8,10 +8,19 @@ export const REDACTED = '[redacted]';
 
 export class Redactor {
   private readonly needles: string[] = [];
+  private readonly publicValues = new Set<string>();
+
+  /**
+   * Values everyone can see (the namespace, the target's name): a Secret that holds one of them (a user name
+   * equal to the namespace, say) must not blank them out of every message.
+   */
+  allow(values: Iterable<string>): void {
+    for (const value of values) this.publicValues.add(value);
+  }
 
   add(value: string): void {
     // Very short values (a "1" flag) would turn every message into noise; they are not secrets anyway.
-    if (value.length < 4) return;
+    if (value.length < 4 || this.publicValues.has(value)) return;
     for (const form of [value, Buffer.from(value, 'utf8').toString('base64'), JSON.stringify(value).slice(1, -1)]) {
       if (!this.needles.includes(form)) this.needles.push(form);
     }

@@ -53,6 +53,7 @@ export function createRunPhase(deps: PhaseRunnerDeps) {
         },
         deps.kube,
       );
+      redactor.allow([template.Namespace, template.Target.name, ...template.Target.pods]);
       await resolveObjects(step, template, deps.kube, redactor);
       const rendered = renderValue(step.args, template) as JsonObject;
       const checked = checkRenderedArgs(step.func, rendered);
