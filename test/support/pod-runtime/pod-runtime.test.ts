@@ -164,6 +164,7 @@ describe('pod phase and status', () => {
     name: 'c',
     image: 'busybox',
     restartCount: 0,
+    ready: false,
     state: { kind: 'terminated', exitCode, reason: exitCode ? 'Error' : 'Completed', startedAt: new Date(0), finishedAt: new Date(1) },
   });
 

@@ -5,6 +5,8 @@ export interface ContainerRecord {
   name: string;
   image: string;
   restartCount: number;
+  /** Running and, for a database, accepting connections. */
+  ready: boolean;
   state:
     | { kind: 'waiting'; reason: string; message?: string }
     | { kind: 'running'; startedAt: Date }
@@ -40,7 +42,7 @@ function containerStatus(record: ContainerRecord): k8s.V1ContainerStatus {
     image: record.image,
     imageID: '',
     restartCount: record.restartCount,
-    ready: record.state.kind === 'running',
+    ready: record.ready && record.state.kind === 'running',
     started: record.state.kind === 'running',
     state: {},
   };
@@ -65,7 +67,7 @@ function containerStatus(record: ContainerRecord): k8s.V1ContainerStatus {
 /** A merge patch for the pod's status subresource; lists replace whole, so it carries all conditions. */
 export function statusPatch(pod: k8s.V1Pod, containers: ContainerRecord[], now = new Date()): { status: Partial<k8s.V1PodStatus> } {
   const phase = podPhase(pod.spec?.restartPolicy, containers);
-  const ready = phase === 'Running' && containers.every((container) => container.state.kind === 'running');
+  const ready = phase === 'Running' && containers.every((container) => container.ready && container.state.kind === 'running');
   const previous = new Map((pod.status?.conditions ?? []).map((condition) => [condition.type, condition]));
   const condition = (type: string, status: boolean): k8s.V1PodCondition => {
     const value = status ? 'True' : 'False';

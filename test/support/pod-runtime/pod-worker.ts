@@ -72,7 +72,7 @@ export class PodWorker {
     const specs = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])];
     for (const spec of specs) {
       const log = new CriLogFile(join(this.dir, `${spec.name}.log`));
-      this.containers.push({ spec, log, mounts: [], record: { name: spec.name, image: spec.image ?? '', restartCount: 0, state: { kind: 'waiting', reason: 'ContainerCreating' } } });
+      this.containers.push({ spec, log, mounts: [], record: { name: spec.name, image: spec.image ?? '', restartCount: 0, ready: false, state: { kind: 'waiting', reason: 'ContainerCreating' } } });
     }
     this.volumes = await this.retryUntilReady('volumes', () =>
       resolveVolumes(this.pod, {
@@ -103,6 +103,9 @@ export class PodWorker {
       ready: false,
     };
     this.writeHostsFile();
+    // kwok's pod-ready stage said Ready at scheduling time; until the containers run (a database answers) it is not.
+    await this.services.waitForKwokRunning(this.uid);
+    await this.reportStatus();
     await putKwokObject(
       this.services.custom,
       logsObject(this.pod, this.containers.map((container) => ({ container: container.spec.name, logsFile: container.log.path }))),
@@ -158,7 +161,6 @@ export class PodWorker {
       });
     }
     await putKwokObject(this.services.custom, execObject(this.pod, execs));
-    await this.services.waitForKwokRunning(this.uid);
 
     const initContainers = this.containers.slice(0, this.pod.spec?.initContainers?.length ?? 0);
     for (const container of initContainers) {
@@ -255,6 +257,7 @@ export class PodWorker {
     const handles = container.mounts.flatMap((mount) => (mount.volumeHandle ? [mount.volumeHandle] : []));
     for (const handle of handles) this.services.writers.add(handle, child.pid);
     container.record.state = { kind: 'running', startedAt: new Date() };
+    container.record.ready = false;
     if (server) {
       const ready = await Promise.race([
         waitUntil(`${this.key} ${container.spec.name} on ${this.played!.ip}:${server.port}`, () => tcpOpen(this.played!.ip, server.port), 120_000).then(() => true),
@@ -265,12 +268,13 @@ export class PodWorker {
       });
       if (ready) {
         await server.afterReady?.().catch((error: Error) => container.log.note(`cairn pod runtime: setup failed: ${error.message}`));
-        this.markReady();
+        this.markReady(container);
       }
     } else {
-      this.markReady();
+      this.markReady(container);
     }
     const exit = await child.exited;
+    container.record.ready = false;
     container.log.stdout.flush();
     container.log.stderr.flush();
     for (const handle of handles) this.services.writers.remove(handle, child.pid);
@@ -287,12 +291,16 @@ export class PodWorker {
     return ['nsenter', `--target=${container.holder!.pid}`, '--mount', `--wdns=${spec.workingDir ?? '/'}`, '--', ...command];
   }
 
-  private markReady(): void {
+  /** Ready (and reported so) once every container runs and every database answers, again after a restart. */
+  private markReady(container: RunningContainer): void {
+    container.record.ready = true;
     const regular = this.containers.slice(this.pod.spec?.initContainers?.length ?? 0);
-    if (this.played && !this.played.ready && regular.every((container) => container.record.state.kind === 'running')) {
+    if (!this.played || !regular.every((each) => each.record.ready && each.record.state.kind === 'running')) return;
+    if (!this.played.ready) {
       this.played.ready = true;
       this.services.directoryChanged();
     }
+    void this.reportStatus();
   }
 
   private async reportStatus(): Promise<void> {
