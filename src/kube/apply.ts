@@ -23,9 +23,9 @@ export async function ensureNamespace(clients: KubeClients, name: string): Promi
 }
 
 /** Returns the number of objects created (0 when everything existed already). */
-export async function createManifests(clients: KubeClients, dir: string, namespace: string): Promise<number> {
+export async function createManifests(clients: KubeClients, dir: string, namespace: string, include: (file: string) => boolean = () => true): Promise<number> {
   let created = 0;
-  for (const file of (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f) && include(f)).sort()) {
     for (const object of k8s.loadAllYaml(await readFile(join(dir, file), 'utf8')) as k8s.KubernetesObject[]) {
       if (!object?.kind) continue;
       object.metadata = { ...object.metadata, namespace };
