@@ -50,12 +50,13 @@ describe('cairn validate', () => {
 
 describe('cairn render', () => {
   it('prints the plan with rendered args and run-time placeholders', async () => {
-    const { code, stdout } = await cairn('render', join(root, 'blueprints/postgresql.yaml'), '--action', 'backup', '--target', 'statefulset/shop/pg', '--option', 'user=admin');
+    const { code, stdout } = await cairn('render', join(root, 'blueprints/postgresql.yaml'), '--action', 'backup', '--target', 'statefulset/shop/pg');
     assert.equal(code, 0);
     assert.match(stdout, /target: statefulset\/shop\/pg/);
     assert.match(stdout, /pod: <runtime:Target\.pods\.0>/);
-    assert.match(stdout, /--username='admin'/);
-    assert.match(stdout, /PGPASSWORD='<runtime:Phases\.dumpToLocation\.Secrets\.credentials\.password>'/);
+    assert.match(stdout, /--username='<runtime:Phases\.dumpToLocation\.Secrets\.credentials\.POSTGRES_USER>'/);
+    assert.match(stdout, /PGPASSWORD='<runtime:Phases\.dumpToLocation\.Secrets\.credentials\.POSTGRES_PASSWORD>'/);
+    assert.match(stdout, /path: postgresql\/shop\/pg\/dumpall\.sql/);
   });
 
   it('gives the plan and rendered args as JSON', async () => {
