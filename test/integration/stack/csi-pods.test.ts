@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { waitUntil } from '../../../scripts/stack/process.ts';
+import { processState } from '../../support/csi-driver/consistent-cut.ts';
 import type { SnapshotRecord } from '../../support/csi-driver/store.ts';
 import { applyDirectory, claimVolumeDir, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, type KubeClients, type StackInfo, testNamespace, type TestNamespace } from '../../support/stack.ts';
@@ -81,6 +82,8 @@ describe('CSI snapshot of a running database pod', () => {
     };
     const record = JSON.parse(readFileSync(join(csi.snapshots, `${content.status.snapshotHandle}.json`), 'utf8')) as SnapshotRecord;
     for (const pid of writers) assert.ok(record.pausedPids.includes(pid), `writer ${pid} was paused (paused: ${record.pausedPids.join(', ')})`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+    for (const pid of record.pausedPids) assert.notEqual(processState(pid), 'T', `process ${pid} was left stopped after the snapshot`);
     t.diagnostic(`snapshot ready in ${((performance.now() - started) / 1000).toFixed(2)} s; ${record.pausedPids.length} processes paused ${record.pausedMs} ms`);
     const { stdout: ordersAfter } = await execUntilSuccess(clients, ns, 'postgres-0', 'postgres', ['psql', '-tAc', 'select count(*) from orders']);
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { processState } from '../../support/csi-driver/consistent-cut.ts';
 import type { SnapshotRecord } from '../../support/csi-driver/store.ts';
 import { ensureStack, kubeClients, type KubeClients, testNamespace, type TestNamespace } from '../../support/stack.ts';
 
@@ -178,6 +179,8 @@ test('a VolumeSnapshot of a PostgreSQL volume under write load restores into a d
   // runuser, the postmaster and its children (checkpointer, WAL writer, the loading backend, …) stood still.
   assert.ok(record.pausedPids.length >= 4, `paused ${record.pausedPids.join(', ')}`);
   t.diagnostic(`${record.pausedPids.length} processes paused for ${record.pausedMs} ms to copy ${(record.dataBytes / 1e6).toFixed(1)} MB`);
+  await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  for (const pid of record.pausedPids) assert.notEqual(processState(pid), 'T', `process ${pid} was left stopped after the snapshot`);
   const committedAfter = Number(server.sql('select count(*) from a'));
 
   load.kill('SIGKILL');

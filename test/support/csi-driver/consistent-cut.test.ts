@@ -121,6 +121,29 @@ describe('consistent cut: writers stand still while a volume is copied', () => {
     }
   });
 
+  it('leaves no wrapper stopped: runuser, like su, stops itself when it sees its child stop', { skip: process.getuid?.() !== 0 }, async () => {
+    const wrapper = spawn('runuser', ['-u', 'nobody', '--', 'sleep', '60'], { stdio: 'ignore' });
+    let paused: number[] = [];
+    try {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+      writeFileSync(writersFile(layout, 'pvc-wrapped'), `${wrapper.pid}\n`);
+      const { pause } = await withWritersPaused(layout, 'pvc-wrapped', async () => {});
+      paused = pause.pausedPids;
+      assert.equal(pause.pausedPids.length, 2, 'runuser and its child');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+      for (const pid of pause.pausedPids) assert.notEqual(processState(pid), 'T', `process ${pid} was left stopped`);
+    } finally {
+      for (const pid of paused.reverse()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      wrapper.kill('SIGKILL');
+    }
+  });
+
   it('leaves a process that someone else had stopped stopped', async () => {
     await stopAndWait(writer.pid!);
     try {

@@ -60,7 +60,9 @@ export async function withWritersPaused<T>(
     }
     result = await work();
   } finally {
-    resumeAll(paused);
+    // Children first: a parent resumed while its child is still stopped may react to the stop. runuser and su
+    // do (they stop themselves, and stay stopped); once the child runs again, waitpid no longer reports it.
+    resumeAll([...paused].reverse());
     rmSync(layout.pausedPids, { force: true });
     pausedMs = Math.round(performance.now() - started);
   }
