@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimeDirs } from '../../../test/support/pod-runtime/layout.ts';
-import { ensureAptPackages } from '../apt.ts';
 import type { ComponentStatus, StackComponent } from '../component.ts';
 import type { StackPaths } from '../paths.ts';
 import { logFile, runningPid, spawnDaemon, stopDaemon, waitUntil } from '../process.ts';
@@ -67,9 +66,9 @@ export const podRuntime: StackComponent = {
   version: 'local (Debian servers)',
   after: ['kube', 'csi'],
 
-  async install(paths, log) {
-    ensureAptPackages(paths, log);
-  },
+  // The database servers and clients are Debian packages listed in scripts/stack/apt-packages.txt, which
+  // stack:up installs for every component before any install(); the runtime itself is TypeScript.
+  async install() {},
 
   async start(paths, log) {
     if (runningPid(paths, DAEMON) !== undefined) return;
