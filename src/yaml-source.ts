@@ -43,12 +43,19 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
+/** Reads and parses a file; a file that cannot be read comes back as an `unreadable` diagnostic, never a throw. */
 export async function readSourceFile(file: string): Promise<SourceFile> {
-  const info = await stat(file);
-  if (info.size > MAX_SOURCE_BYTES) {
-    return failed(file, 'file-too-large', `file is ${info.size} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (1 MiB)`);
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) return failed(file, 'unreadable', 'is a directory');
+    if (info.size > MAX_SOURCE_BYTES) {
+      return failed(file, 'file-too-large', `file is ${info.size} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (1 MiB)`);
+    }
+    return parseSourceBytes(await readFile(file), file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return failed(file, 'unreadable', code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message);
   }
-  return parseSourceBytes(await readFile(file), file);
 }
 
 export function parseSourceBytes(bytes: Uint8Array, file: string): SourceFile {

@@ -24,15 +24,7 @@ export interface ValidationResult {
 }
 
 export async function validateFile(file: string): Promise<ValidationResult> {
-  let source: SourceFile;
-  try {
-    source = await readSourceFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
-    return { file, blueprints: [], diagnostics: [{ code: 'unreadable', severity: 'error', message, file }] };
-  }
-  return validateSource(source);
+  return validateSource(await readSourceFile(file));
 }
 
 export function validateText(text: string, file: string): ValidationResult {

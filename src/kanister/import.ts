@@ -22,15 +22,7 @@ export interface ImportResult {
 }
 
 export async function importKanisterFile(file: string): Promise<ImportResult> {
-  let source: SourceFile;
-  try {
-    source = await readSourceFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
-    return { file, blueprints: [], diagnostics: [{ code: 'unreadable', severity: 'error', message, file }] };
-  }
-  return importKanisterSource(source);
+  return importKanisterSource(await readSourceFile(file));
 }
 
 export function importKanisterText(text: string, file: string): ImportResult {
