@@ -8,6 +8,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { withStackLock } from './stack/lock.ts';
 import { stackPaths } from './stack/paths.ts';
 import { stackUp } from './stack/stack.ts';
+import { innermostMessage } from '../src/diagnostics.ts';
 import { createManifests, ensureNamespace } from '../src/kube/apply.ts';
 import { kubeClients } from '../src/kube/clients.ts';
 import type { RunActionInput, RunActionResult, RunProgress } from '../src/run/types.ts';
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
     if (temporal.uiUrl) console.log(`  Web UI: ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
   } catch (error) {
     exitCode = 1;
-    const message = error instanceof WorkflowFailedError ? innermost(error) : (error as Error).message;
+    const message = error instanceof WorkflowFailedError ? innermostMessage(error) : (error as Error).message;
     say(`backup failed: ${message}`);
     say(`details: npx cairn status ${workflowId}`);
   } finally {
@@ -100,11 +101,6 @@ async function waitForPodRunning(clients: ReturnType<typeof kubeClients>, namesp
   throw new Error(`${namespace}/${name} is not Running after 5 minutes`);
 }
 
-function innermost(error: Error): string {
-  let current: unknown = error;
-  while (current instanceof Error && (current as { cause?: unknown }).cause instanceof Error) current = (current as { cause?: unknown }).cause;
-  return current instanceof Error ? current.message : String(error);
-}
 
 main().then(
   (code) => process.exit(code),

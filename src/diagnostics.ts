@@ -70,3 +70,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const limit = Math.max(2, Math.floor(word.length / 3));
   return best !== undefined && bestDistance <= limit ? best : undefined;
 }
+
+/** The innermost cause's message: Temporal wraps a function's own error in activity and workflow failures. */
+export function innermostMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && (current as Error & { cause?: unknown }).cause instanceof Error) current = (current as Error & { cause?: unknown }).cause;
+  return current instanceof Error ? current.message : String(error);
+}

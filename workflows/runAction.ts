@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { innermostMessage } from '../src/diagnostics.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { JsonValue } from '../src/json.ts';
 import { planSteps, type PlanNode, type PlanStep } from '../src/plan/types.ts';
@@ -100,7 +101,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
       state.state = 'succeeded';
     } catch (error) {
       state.state = isCancellation(error) ? 'cancelled' : 'failed';
-      if (state.state === 'failed') state.error = failureMessage(error);
+      if (state.state === 'failed') state.error = innermostMessage(error);
       throw error;
     } finally {
       progress.current = progress.current.filter((id) => id !== step.id);
@@ -159,7 +160,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
     const failed = progress.phases.filter((p) => p.state === 'failed').map((p) => p.id);
     throw ApplicationFailure.create({
       type: 'PhaseFailed',
-      message: `${plan.action} of ${plan.targetRef} failed in phase ${failed.join(', ') || '?'}: ${failureMessage(error)}`,
+      message: `${plan.action} of ${plan.targetRef} failed in phase ${failed.join(', ') || '?'}: ${innermostMessage(error)}`,
       nonRetryable: true,
       cause: error instanceof Error ? error : undefined,
     });
@@ -183,11 +184,4 @@ function markSkipped(node: PlanNode, progress: RunProgress): void {
   if (node.type === 'group') node.nodes.forEach((child) => markSkipped(child, progress));
   const state = progress.phases.find((p) => p.id === node.id);
   if (state && state.state === 'pending') state.state = 'skipped';
-}
-
-/** The innermost message: an activity failure wraps the function's own error. */
-function failureMessage(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof Error && (current as Error & { cause?: unknown }).cause instanceof Error) current = (current as Error & { cause?: unknown }).cause;
-  return current instanceof Error ? current.message : String(error);
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
-import { CairnError, errorsOf } from '../diagnostics.ts';
+import { CairnError, errorsOf, innermostMessage } from '../diagnostics.ts';
 import { validateText } from '../blueprint/validate.ts';
 import type { ArtifactValue, BlueprintSource, RunActionInput, RunActionResult } from '../run/types.ts';
 import { parseTarget } from '../target.ts';
@@ -108,7 +108,7 @@ export async function runActionCommand(argv: string[], io: CommandIO): Promise<n
         return EXIT_OK;
       } catch (error) {
         if (!(error instanceof WorkflowFailedError)) throw error;
-        const message = innermost(error);
+        const message = innermostMessage(error);
         if (format === 'json') io.stdout(`${JSON.stringify({ workflowId, ...(url ? { url } : {}), outcome: error.cause?.name === 'CancelledFailure' ? 'cancelled' : 'failed', error: message }, null, 2)}\n`);
         else io.stderr(`failed: ${workflowId}: ${message}\n`);
         return EXIT_FAILED;
@@ -128,10 +128,4 @@ async function blueprintSource(reference: string): Promise<BlueprintSource> {
   const errors = errorsOf(validateText(text, reference).diagnostics);
   if (errors.length) throw new CairnError(errors);
   return { inline: text, file: basename(reference) };
-}
-
-function innermost(error: Error): string {
-  let current: unknown = error;
-  while (current instanceof Error && (current as { cause?: unknown }).cause instanceof Error) current = (current as { cause?: unknown }).cause;
-  return current instanceof Error ? current.message : String(error);
 }

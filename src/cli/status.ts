@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { innermostMessage } from '../diagnostics.ts';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunActionResult, RunProgress } from '../run/types.ts';
 import { workflowUrl } from '../temporal-config.ts';
@@ -81,7 +82,7 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
         try {
           await handle.result();
         } catch (error) {
-          status.failure = innermost(error);
+          status.failure = innermostMessage(error);
         }
       }
       if (format === 'json') io.stdout(`${JSON.stringify(status, null, 2)}\n`);
@@ -113,10 +114,4 @@ function describe(status: RunStatus): string {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
-}
-
-function innermost(error: unknown): string {
-  let current = error;
-  while (current instanceof Error && (current as { cause?: unknown }).cause instanceof Error) current = (current as { cause?: unknown }).cause;
-  return current instanceof Error ? current.message : String(error);
 }
