@@ -4,7 +4,10 @@
 ensure_node_deps() {
   if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "[cairn] installing npm packages (first run: about a minute)…"
-    npm ci --no-audit --no-fund --loglevel=error
+    # `npm install`, not `npm ci`: the registry here lacks other platforms' optional builds of @swc/core, so
+    # the lock file cannot list them and `npm ci` calls it out of sync. With the lock present, `npm install`
+    # installs exactly its versions and leaves it unchanged.
+    npm install --no-audit --no-fund --loglevel=error
   fi
   if ! node_modules/.bin/node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)'; then
     echo "[cairn] node_modules/.bin/node is not Node 24; run 'rm -rf node_modules && npm ci'" >&2
