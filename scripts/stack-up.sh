@@ -2,5 +2,7 @@
 # npm run stack:up — see scripts/stack/up.ts and docs/dev-stack.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci
+# Installs node_modules (Node 24 included) when missing; `npm ci` would refuse this lock file (see there).
+source scripts/lib/ensure-deps.sh
+ensure_node_deps
 exec node_modules/.bin/node --import tsx scripts/stack/up.ts "$@"
