@@ -47,7 +47,9 @@ export async function stackUp(paths: StackPaths, log: ProgressLog, only?: string
 export async function stackDown(paths: StackPaths, log: ProgressLog, only?: string[]): Promise<void> {
   const selected = orderedComponents().filter((c) => !only || only.includes(c.name));
   for (const component of [...selected].reverse()) {
+    const t = Date.now();
     await component.stop(paths, log);
+    if (Date.now() - t > 2000) log(`${component.name}: stopping took ${seconds(t)}`);
   }
 }
 
