@@ -119,3 +119,8 @@ export function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<b
     socket.once('error', () => done(false));
   });
 }
+
+/** The error for a port that something this stack did not start already holds (another clone's stack, say). */
+export function portTakenError(what: string, host: string, port: number): Error {
+  return new Error(`${host}:${port} is already in use by a process this stack did not start, so ${what} cannot listen there; stop it (another clone's stack? \`npm run stack:down\` there) and retry`);
+}

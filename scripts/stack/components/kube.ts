@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type { ComponentStatus, ProgressLog, StackComponent } from '../component.ts';
 import { ensureGoTool, toolBinary, toolInstalled, type GoTool } from '../go-build.ts';
 import type { StackPaths } from '../paths.ts';
-import { isAlive, waitUntil } from '../process.ts';
+import { isAlive, portTakenError, tcpOpen, waitUntil } from '../process.ts';
 
 const run = promisify(execFile);
 
@@ -164,6 +164,9 @@ export const kube: StackComponent = {
 
   async start(paths, log) {
     mkdirSync(workdir(paths), { recursive: true });
+    if (processesAlive(paths).alive.length === 0 && (await tcpOpen('127.0.0.1', API_PORT))) {
+      throw portTakenError('the kube-apiserver', '127.0.0.1', API_PORT);
+    }
     const created = existsSync(join(clusterDir(paths), 'kwok.yaml'));
     if (created && (!existsSync(pinsFile(paths)) || readFileSync(pinsFile(paths), 'utf8') !== pinsStamp(paths))) {
       log(`the kwok cluster was created with other binaries; recreating it (its objects are lost)`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ComponentStatus, StackComponent } from '../component.ts';
 import { ensureGoTool, toolBinary, toolInstalled, type GoTool } from '../go-build.ts';
 import type { StackPaths } from '../paths.ts';
-import { logFile, runningPid, spawnDaemon, stopDaemon, tcpOpen, waitUntil } from '../process.ts';
+import { logFile, portTakenError, runningPid, spawnDaemon, stopDaemon, tcpOpen, waitUntil } from '../process.ts';
 
 const GATEWAY: GoTool = {
   tool: 'versitygw',
@@ -36,6 +36,7 @@ export const s3: StackComponent = {
   async start(paths, log) {
     for (const bucket of BUCKETS) mkdirSync(join(rootDir(paths), bucket), { recursive: true });
     if (runningPid(paths, 's3') === undefined) {
+      if (await tcpOpen(HOST, PORT)) throw portTakenError('the S3 gateway', HOST, PORT);
       log(`starting S3 gateway (versitygw) on http://${HOST}:${PORT}, root ${rootDir(paths)}`);
       spawnDaemon(paths, {
         name: 's3',

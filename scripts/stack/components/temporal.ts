@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type { ComponentStatus, StackComponent } from '../component.ts';
 import { ensureGoTool, toolBinary, toolInstalled, type GoTool } from '../go-build.ts';
 import type { StackPaths } from '../paths.ts';
-import { logFile, runningPid, spawnDaemon, stopDaemon, tcpOpen, waitUntil } from '../process.ts';
+import { logFile, portTakenError, runningPid, spawnDaemon, stopDaemon, tcpOpen, waitUntil } from '../process.ts';
 
 const run = promisify(execFile);
 
@@ -83,6 +83,7 @@ export const temporal: StackComponent = {
 
   async start(paths, log) {
     if (runningPid(paths, 'temporal') === undefined) {
+      if (await tcpOpen(HOST, PORT)) throw portTakenError('the Temporal dev server', HOST, PORT);
       mkdirSync(join(paths.state, 'temporal'), { recursive: true });
       log(`starting Temporal dev server on ${ADDRESS} (UI http://${HOST}:${UI_PORT})`);
       spawnDaemon(paths, {
