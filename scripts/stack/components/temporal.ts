@@ -101,6 +101,7 @@ export const temporal: StackComponent = {
       });
     }
     await waitUntil('the Temporal dev server', () => healthy(paths), 60_000, `see ${logFile(paths, 'temporal')}`);
+    await waitUntil('the Temporal Web UI', () => tcpOpen(HOST, UI_PORT), 30_000, `see ${logFile(paths, 'temporal')}`);
     await registerSearchAttributes(paths, log);
   },
 
@@ -113,8 +114,9 @@ export const temporal: StackComponent = {
     if (!toolInstalled(paths, CLI)) return { ...base, state: 'not-installed' };
     const pid = runningPid(paths, 'temporal');
     if (pid === undefined) return { ...base, state: 'stopped' };
-    const ok = await healthy(paths).catch(() => false);
-    return ok ? { ...base, state: 'running', detail: `pid ${pid}` } : { ...base, state: 'degraded', detail: `pid ${pid} is not serving` };
+    if (!(await healthy(paths).catch(() => false))) return { ...base, state: 'degraded', detail: `pid ${pid} is not serving` };
+    if (!(await tcpOpen(HOST, UI_PORT))) return { ...base, state: 'degraded', detail: `pid ${pid}: the Web UI does not answer` };
+    return { ...base, state: 'running', detail: `pid ${pid}` };
   },
 
   info(paths) {
