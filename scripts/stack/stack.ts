@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { ComponentStatus, ProgressLog, StackComponent } from './component.ts';
 import { ensureAptPackages } from './apt.ts';
 import { components as allComponents } from './components/index.ts';
@@ -23,6 +24,10 @@ function seconds(since: number): string {
 }
 
 /** Installs what is missing (Debian packages, Go builds into the cache), then starts every component. */
+function readKubeconfig(paths: StackPaths): string | undefined {
+  return existsSync(paths.kubeconfig) ? readFileSync(paths.kubeconfig, 'utf8') : undefined;
+}
+
 export async function stackUp(paths: StackPaths, log: ProgressLog, only?: string[]): Promise<StackInfo> {
   const started = Date.now();
   const selected = orderedComponents().filter((c) => !only || only.includes(c.name));
@@ -32,10 +37,17 @@ export async function stackUp(paths: StackPaths, log: ProgressLog, only?: string
     await component.install(paths, log);
     if (Date.now() - t > 1000) log(`${component.name}: installed in ${seconds(t)}`);
   }
-  for (const component of selected) {
+  const clusterBefore = readKubeconfig(paths);
+  for (const [index, component] of selected.entries()) {
     const t = Date.now();
     await component.start(paths, log);
     log(`${component.name}: up (${seconds(t)})`);
+    if (component.name === 'kube' && clusterBefore !== undefined && readKubeconfig(paths) !== clusterBefore) {
+      // A recreated cluster has new certificates: daemons still holding the old kubeconfig would fail
+      // quietly (watches that never come back), so what runs against the cluster starts afresh.
+      log('the cluster is new: restarting the components that run against it');
+      for (const dependent of selected.slice(index + 1).reverse()) await dependent.stop(paths, log);
+    }
   }
   const info = collectStackInfo(paths);
   writeStackInfo(paths, info);

@@ -6,6 +6,7 @@ import type { ComponentStatus, ProgressLog, StackComponent } from '../component.
 import { ensureGoTool, toolBinary, toolInstalled, type GoTool } from '../go-build.ts';
 import type { StackPaths } from '../paths.ts';
 import { isAlive, portTakenError, tcpOpen, waitUntil } from '../process.ts';
+import { podExecShimDir, writeKwokStagesConfig } from './pod-runtime.ts';
 
 const run = promisify(execFile);
 
@@ -80,7 +81,9 @@ function kwokctlEnv(paths: StackPaths): NodeJS.ProcessEnv {
     ...process.env,
     KWOK_WORKDIR: workdir(paths),
     KWOK_KUBE_VERSION: KUBE_VERSION,
-    PATH: [join(toolBinary(paths, KUBERNETES, 'kubectl'), '..'), process.env.PATH ?? ''].join(delimiter),
+    // The kwok controller inherits this PATH and looks exec'd commands up on it: the pod runtime's shims come
+    // first, so `kubectl exec` runs inside the pod's mount view (they pass through for anything else).
+    PATH: [podExecShimDir(paths), join(toolBinary(paths, KUBERNETES, 'kubectl'), '..'), process.env.PATH ?? ''].join(delimiter),
   };
 }
 
@@ -128,7 +131,13 @@ function pinsFile(paths: StackPaths): string {
 }
 
 function pinsStamp(paths: StackPaths): string {
-  return JSON.stringify({ kubernetes: KUBE_VERSION, etcd: ETCD.version, kwok: KWOK.version, crds: CRDS, binaries: binaries(paths) });
+  // `stages` names the kwok stage set (pod-complete removed, see pod-runtime.ts): it only applies at creation.
+  return JSON.stringify({ kubernetes: KUBE_VERSION, etcd: ETCD.version, kwok: KWOK.version, crds: CRDS, stages: 'default-without-pod-complete', binaries: binaries(paths) });
+}
+
+/** kwokctl delete refuses an empty --kubeconfig; a scratch file keeps ~/.kube/config untouched all the same. */
+function scratchKubeconfig(paths: StackPaths): string {
+  return join(workdir(paths), 'kwokctl-scratch-kubeconfig.yaml');
 }
 
 async function createCluster(paths: StackPaths, log: ProgressLog): Promise<void> {
@@ -144,6 +153,7 @@ async function createCluster(paths: StackPaths, log: ProgressLog): Promise<void>
     '--etcd-binary', bin.etcd!,
     '--kwok-controller-binary', bin.kwok!,
     '--enable-crds', CRDS.join(','),
+    '--config', writeKwokStagesConfig(paths),
     // Keep ~/.kube/config untouched: the stack's kubeconfig is .cairn/kubeconfig.
     '--kubeconfig', '',
     '--wait', '2m',
@@ -170,13 +180,13 @@ export const kube: StackComponent = {
     const created = existsSync(join(clusterDir(paths), 'kwok.yaml'));
     if (created && (!existsSync(pinsFile(paths)) || readFileSync(pinsFile(paths), 'utf8') !== pinsStamp(paths))) {
       log(`the kwok cluster was created with other binaries; recreating it (its objects are lost)`);
-      await kwokctl(paths, ['delete', 'cluster', '--kubeconfig', '']);
+      await kwokctl(paths, ['delete', 'cluster', '--kubeconfig', scratchKubeconfig(paths)]);
       await createCluster(paths, log);
     } else if (!created) {
       if (existsSync(clusterDir(paths))) {
         // A create that died half-way leaves a directory kwokctl refuses to create over.
         log(`removing the remains of an unfinished kwok cluster in ${clusterDir(paths)}`);
-        await kwokctl(paths, ['delete', 'cluster', '--kubeconfig', '']).catch(() => undefined);
+        await kwokctl(paths, ['delete', 'cluster', '--kubeconfig', scratchKubeconfig(paths)]).catch(() => undefined);
         rmSync(clusterDir(paths), { recursive: true, force: true });
       }
       await createCluster(paths, log);

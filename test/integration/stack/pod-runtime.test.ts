@@ -71,7 +71,7 @@ describe('pod runtime', () => {
     assert.equal(await clients.core.readNamespacedPodLog({ namespace: ns, name: 'failing', container: 'main' }), 'cannot go on\n');
   });
 
-  it('execs in a running pod with its env, in its volume, and stops its process when the pod is deleted', async () => {
+  it('execs in a running pod with its env, writes to its volume, and stops its process when the pod is deleted', async () => {
     const ns = namespace.name;
     await clients.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'greeting' }, data: { GREETING: 'hello from a ConfigMap' } } });
     await clients.core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: claim('server-work') });
@@ -84,7 +84,9 @@ describe('pod runtime', () => {
     const writers = `${volume}.writers`;
     await waitForPod(clients, ns, 'server', 'listed as a writer of its volume', () => existsSync(writers));
 
-    const result = await execInPod(clients, ns, 'server', 'main', ['sh', '-c', 'echo "$GREETING"; echo from-exec > written-by-exec.txt']);
+    // /data is the volume's mountPath in the pod's mount view; in the host view (no exec shims) the working
+    // directory is the volume itself.
+    const result = await execInPod(clients, ns, 'server', 'main', ['sh', '-c', 'echo "$GREETING"; if [ -d /data ] && [ -w /data ]; then cd /data; fi; echo from-exec > written-by-exec.txt']);
     assert.deepEqual(result, { stdout: 'hello from a ConfigMap\n', stderr: '', exitCode: 0 });
     assert.equal(readFileSync(join(volume, 'written-by-exec.txt'), 'utf8'), 'from-exec\n');
 
