@@ -10,7 +10,11 @@ export async function ensureNamespace(clients: KubeClients, name: string): Promi
   } catch {
     await clients.core.createNamespace({ body: { metadata: { name } } });
   }
-  // Pods are refused until the namespace's default ServiceAccount exists, a moment after the namespace.
+  await waitForDefaultServiceAccount(clients, name);
+}
+
+/** Pods are refused until a namespace's default ServiceAccount exists, which comes a moment after the namespace. */
+export async function waitForDefaultServiceAccount(clients: KubeClients, name: string): Promise<void> {
   for (let i = 0; i < 150; i++) {
     try {
       await clients.core.readNamespacedServiceAccount({ namespace: name, name: 'default' });

@@ -1,5 +1,6 @@
 // The shared local stack for integration tests: reuse the running one, else start it (once, under a lock).
 import { randomBytes } from 'node:crypto';
+import { waitForDefaultServiceAccount } from '../../src/kube/apply.ts';
 import { kubeClientsFor, loadKubeConfig, type KubeClients } from '../../src/kube/clients.ts';
 import { withStackLock } from '../../scripts/stack/lock.ts';
 import { stackPaths } from '../../scripts/stack/paths.ts';
@@ -53,9 +54,11 @@ export interface TestNamespace {
 
 /** A fresh Kubernetes namespace `<prefix>-<random>` for one test. */
 export async function testNamespace(prefix: string): Promise<TestNamespace> {
-  const { core } = kubeClients(await ensureStack());
+  const clients = kubeClients(await ensureStack());
+  const { core } = clients;
   const name = `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 50)}-${suffix()}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'cairn.dev/test': 'true' } } } });
+  await waitForDefaultServiceAccount(clients, name);
   return {
     name,
     async cleanup() {
