@@ -2,7 +2,8 @@
 import { BackupStream } from './BackupStream.ts';
 import { KubeExec } from './KubeExec.ts';
 import { RestoreStream } from './RestoreStream.ts';
+import { ScaleWorkload } from './ScaleWorkload.ts';
 import { Sleep } from './Sleep.ts';
 import type { CairnFunction } from './types.ts';
 
-export const FUNCTIONS: ReadonlyMap<string, CairnFunction> = new Map([BackupStream, KubeExec, RestoreStream, Sleep].map((f) => [f.name, f]));
+export const FUNCTIONS: ReadonlyMap<string, CairnFunction> = new Map([BackupStream, KubeExec, RestoreStream, ScaleWorkload, Sleep].map((f) => [f.name, f]));
