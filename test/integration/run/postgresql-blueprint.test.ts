@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { createManifests } from '../../../src/kube/apply.ts';
-import { kubeClientsFor, loadKubeConfig } from '../../../src/kube/clients.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { execUntilSuccess, waitForDefaultServiceAccount, waitForPod } from '../../support/pod-runtime/testing.ts';
-import { kubeClients as supportClients, ensureStack, testNamespace, type TestNamespace } from '../../support/stack.ts';
+import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { kubeClients, ensureStack, testNamespace, type TestNamespace } from '../../support/stack.ts';
 import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
 
 // The shipped PostgreSQL blueprint against a real PostgreSQL server playing the example StatefulSet's pod:
@@ -22,11 +21,10 @@ before(async () => {
   const stack = await ensureStack();
   fixture = await temporalFixture('pg-blueprint');
   namespace = await testNamespace('pg-blueprint');
-  const clients = kubeClientsFor(loadKubeConfig(stack.kube.kubeconfig));
-  await waitForDefaultServiceAccount(supportClients(stack), namespace.name);
+  const clients = kubeClients(stack);
   // The database only: the example's api and worker would keep writing while the test compares rows.
   await createManifests(clients, join(ROOT, 'examples/three-tier'), namespace.name, (file) => /^(00-config|10-postgres)\./.test(file));
-  await waitForPod(supportClients(stack), namespace.name, 'postgres-0', 'Running', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  await waitForPod(clients, namespace.name, 'postgres-0', 'Running', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
   worker = await inProcessWorker(fixture);
   running = worker.run();
 });
@@ -40,7 +38,7 @@ after(async () => {
 
 async function psql(sql: string): Promise<string> {
   const stack = await ensureStack();
-  const result = await execUntilSuccess(supportClients(stack), namespace.name, 'postgres-0', 'postgres', ['sh', '-c', `psql -U shop -d shop -tAc ${JSON.stringify(sql)}`]);
+  const result = await execUntilSuccess(kubeClients(stack), namespace.name, 'postgres-0', 'postgres', ['sh', '-c', `psql -U shop -d shop -tAc ${JSON.stringify(sql)}`]);
   return result.stdout.trim();
 }
 

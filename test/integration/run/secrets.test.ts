@@ -4,7 +4,7 @@ import { after, before, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { kubeClients as kubeClientsFromSupport, ensureStack, testNamespace, type TestNamespace } from '../../support/stack.ts';
-import { execUntilSuccess, waitForDefaultServiceAccount, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { findSecret, historyJson } from '../../support/secret-scan.ts';
 import { ensureTemporalBinary, inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
 
@@ -45,7 +45,6 @@ before(async () => {
   fixture = await temporalFixture('secrets');
   namespace = await testNamespace('secrets');
   const clients = kubeClientsFromSupport(stack);
-  await waitForDefaultServiceAccount(clients, namespace.name);
   await clients.core.createNamespacedSecret({ namespace: namespace.name, body: { metadata: { name: 'canary-secret' }, stringData: { password: canary } } });
   await clients.core.createNamespacedPod({
     namespace: namespace.name,

@@ -4,18 +4,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { waitUntil } from '../../../scripts/stack/process.ts';
+import { waitForDefaultServiceAccount } from '../../../src/kube/apply.ts';
 import type { KubeClients, StackInfo } from '../stack.ts';
 
-/**
- * The ServiceAccount admission plugin refuses pods until the namespace's `default` ServiceAccount exists,
- * which its controller creates a moment after the namespace.
- */
-export async function waitForDefaultServiceAccount(clients: KubeClients, namespace: string): Promise<void> {
-  await waitUntil(`${namespace}/default ServiceAccount`, async () => {
-    await clients.core.readNamespacedServiceAccount({ namespace, name: 'default' });
-    return true;
-  }, 30_000);
-}
+// The one wait for a namespace's default ServiceAccount (pods are refused until it exists).
+export { waitForDefaultServiceAccount };
 
 /** Creates every object of the YAML files in `dir` (name order) in `namespace`. */
 export async function applyDirectory(clients: KubeClients, dir: string, namespace: string): Promise<void> {
