@@ -7,7 +7,7 @@ import { Transform } from 'node:stream';
 import { execInPod, tail } from '../kube/exec.ts';
 import { listSnapshots, repositoryBytes } from '../kopia/repository.ts';
 import { spawnKopia } from '../kopia/kopia.ts';
-import { repositoryFor, resolveEndpoint } from './stream-target.ts';
+import { repositoryFor, resolveEndpoint } from './exec-target.ts';
 import type { CairnFunction } from './types.ts';
 
 export const STREAM_FILE = 'stream';

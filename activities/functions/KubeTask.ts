@@ -9,6 +9,7 @@ import type { JsonObject } from '../../src/json.ts';
 import { tail } from '../kube/exec.ts';
 import { parsePhaseOutputs } from './phase-output.ts';
 import type { CairnFunction } from './types.ts';
+import { pause } from './pause.ts';
 
 export const KubeTask: CairnFunction = {
   name: 'KubeTask',
@@ -48,13 +49,7 @@ export const KubeTask: CairnFunction = {
         phase = pod.status?.phase ?? 'Pending';
         heartbeat({ pod: name, phase });
         if (phase === 'Succeeded' || phase === 'Failed') break;
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(resolve, 500);
-          signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            reject(new Error(`cancelled while pod ${namespace}/${name} was ${phase}`));
-          }, { once: true });
-        });
+        await pause(500, signal, `cancelled while pod ${namespace}/${name} was ${phase}`);
       }
       const output = await core.readNamespacedPodLog({ namespace, name, container: manifest.spec!.containers[0]!.name }).catch(() => '');
       if (phase === 'Failed') throw new Error(`task pod ${namespace}/${name} failed${output ? `; log:\n${tail(output)}` : ''}`);

@@ -8,7 +8,7 @@ import { execInPod, tail } from '../kube/exec.ts';
 import { listSnapshots } from '../kopia/repository.ts';
 import { spawnKopia } from '../kopia/kopia.ts';
 import { STREAM_FILE } from './BackupStream.ts';
-import { repositoryFor, resolveEndpoint, shellQuote } from './stream-target.ts';
+import { repositoryFor, resolveEndpoint, shellQuote } from './exec-target.ts';
 import { PermanentFunctionError, type CairnFunction } from './types.ts';
 
 export const RestoreStream: CairnFunction = {

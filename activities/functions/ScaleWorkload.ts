@@ -6,6 +6,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { PermanentFunctionError, type CairnFunction } from './types.ts';
+import { pause } from './pause.ts';
 
 type Kind = 'StatefulSet' | 'Deployment';
 
@@ -51,13 +52,7 @@ export const ScaleWorkload: CairnFunction = {
       const total = status.replicas ?? 0;
       heartbeat({ originalReplicaCount: original, replicas, ready, total });
       if (ready === replicas && total === replicas && (status.observedGeneration ?? 0) >= (current.metadata?.generation ?? 0)) break;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, 500);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          reject(new Error(`cancelled while waiting for ${kind} ${namespace}/${name} to have ${replicas} ready replicas`));
-        }, { once: true });
-      });
+      await pause(500, signal, `cancelled while waiting for ${kind} ${namespace}/${name} to have ${replicas} ready replicas`);
     }
     return { originalReplicaCount: original };
   },

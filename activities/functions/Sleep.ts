@@ -4,6 +4,7 @@
  */
 import { parseDuration } from '../../src/duration.ts';
 import type { CairnFunction } from './types.ts';
+import { pause } from './pause.ts';
 
 export const Sleep: CairnFunction = {
   name: 'Sleep',
@@ -13,13 +14,7 @@ export const Sleep: CairnFunction = {
     let sleptMs = Math.min(resumedMs, totalMs);
     while (sleptMs < totalMs) {
       const step = Math.min(1000, totalMs - sleptMs);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, step);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-        }, { once: true });
-      });
+      await pause(step, signal);
       sleptMs += step;
       heartbeat({ sleptMs, totalMs });
     }

@@ -107,32 +107,11 @@ export async function killSpawnedWorkers(): Promise<void> {
 /** The blueprint directories of the test workers: the run fixtures, then the shipped blueprints. */
 export const TEST_BLUEPRINT_ARGS = ['--blueprints', join(ROOT, 'test/fixtures/run-blueprints'), '--blueprints', join(ROOT, 'blueprints')];
 
-type HistoryEvent = NonNullable<History['events']>[number];
-
-/** The activity ids (`phase/<id>`) in the order an event type occurred in a workflow's history. */
-export function phaseEvents(history: History, eventType: 'scheduled' | 'started' | 'completed' | 'failed' | 'canceled'): string[] {
-  const events = history.events ?? [];
-  const scheduled = new Map<string, string>();
-  for (const event of events) {
-    const attributes = event.activityTaskScheduledEventAttributes;
-    if (attributes) scheduled.set(String(event.eventId), attributes.activityId ?? '');
-  }
-  const idOf = (event: HistoryEvent): string | undefined => {
-    const ref =
-      event.activityTaskStartedEventAttributes?.scheduledEventId ??
-      event.activityTaskCompletedEventAttributes?.scheduledEventId ??
-      event.activityTaskFailedEventAttributes?.scheduledEventId ??
-      event.activityTaskCanceledEventAttributes?.scheduledEventId;
-    return ref === undefined || ref === null ? undefined : scheduled.get(String(ref));
-  };
-  const pick: Record<typeof eventType, (event: HistoryEvent) => string | undefined> = {
-    scheduled: (e) => e.activityTaskScheduledEventAttributes?.activityId ?? undefined,
-    started: (e) => (e.activityTaskStartedEventAttributes ? idOf(e) : undefined),
-    completed: (e) => (e.activityTaskCompletedEventAttributes ? idOf(e) : undefined),
-    failed: (e) => (e.activityTaskFailedEventAttributes ? idOf(e) : undefined),
-    canceled: (e) => (e.activityTaskCanceledEventAttributes ? idOf(e) : undefined),
-  };
-  return events.map(pick[eventType]).filter((id): id is string => id !== undefined && id.startsWith('phase/')).map((id) => id.slice('phase/'.length));
+/** The phase ids (from `phase/<id>` activity ids) that had an event of one type, in history order. */
+export function phaseEvents(history: History, eventType: 'scheduled' | 'completed' | 'failed' | 'canceled'): string[] {
+  return phaseTimeline(history)
+    .filter((event) => event.startsWith(`${eventType}:`))
+    .map((event) => event.slice(eventType.length + 1));
 }
 
 /** The phase events of a history in order, as `scheduled:<id>`, `completed:<id>`, `failed:<id>`, `canceled:<id>`. */

@@ -1,4 +1,4 @@
-/** What BackupStream and RestoreStream share: the pod and container a command runs in, and the repository. */
+/** What the exec-based functions share: the pod and container a command runs in, and the repository. */
 import { defaultLocation, openRepository, type Repository } from '../kopia/repository.ts';
 import { PermanentFunctionError, type FunctionContext } from './types.ts';
 
