@@ -34,6 +34,24 @@ async function startServer(binary: string, dbFile: string, port: number): Promis
   const server = spawn(binary, args, { stdio: 'ignore' });
   servers.add(server);
   for (let i = 0; i < 300 && !(await tcpOpen('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+  // An open port is not a served frontend yet ("Frontend is not healthy yet"): wait until it answers.
+  for (let i = 0; i < 300; i++) {
+    const healthy = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '2s' }).then(
+      async (connection) => {
+        try {
+          await connection.workflowService.getSystemInfo({});
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await connection.close();
+        }
+      },
+      () => false,
+    );
+    if (healthy) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return server;
 }
 
