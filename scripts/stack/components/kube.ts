@@ -38,7 +38,12 @@ const KUBERNETES: GoTool = {
 const ETCD: GoTool = {
   tool: 'etcd',
   version: 'v3.6.4',
-  binaries: [{ binary: 'etcd', estimate: '~20 s', module: 'tools/kubernetes', build: 'go.etcd.io/etcd/server/v3', ldflags: '-s -w' }],
+  binaries: [
+    { binary: 'etcd', estimate: '~20 s', module: 'tools/kubernetes', build: 'go.etcd.io/etcd/server/v3', ldflags: '-s -w' },
+    // The etcd image's clients, on database pods' PATH (docs/dev-stack-pods.md): blueprints/etcd.yaml uses them.
+    { binary: 'etcdctl', estimate: '~1 min', module: 'tools/etcd-client', build: 'go.etcd.io/etcd/etcdctl/v3', ldflags: '-s -w' },
+    { binary: 'etcdutl', estimate: '~20 s', module: 'tools/etcd-client', build: 'go.etcd.io/etcd/etcdutl/v3', ldflags: '-s -w' },
+  ],
 };
 
 const KWOK: GoTool = {
