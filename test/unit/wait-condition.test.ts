@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JsonValue } from '../../src/json.ts';
+import type { JsonObject, JsonValue } from '../../src/json.ts';
 import { conditionProblems, describeConditionError, evaluateCondition, formatExpression, parseCondition } from '../../src/functions/wait-condition.ts';
 
-const deployment = {
+const deployment: JsonObject = {
   metadata: { name: 'web', annotations: { 'cairn.io/phase': 'ready' }, labels: { app: 'web' } },
   spec: { replicas: 3, paused: false },
   status: {
@@ -17,6 +17,7 @@ const deployment = {
     volumes: [],
   },
 };
+const status = deployment.status as JsonObject;
 
 function holds(condition: string, object: JsonValue | undefined = deployment): boolean {
   const parsed = parseCondition(condition);
@@ -185,7 +186,7 @@ describe("Kanister's Go-template conditions translate where they map 1:1", () =>
       canonical(kanisterExample),
       '$.spec.replicas == $.status.availableReplicas && ($.status.conditions[?(@.type == "Available")].type == "Available" && $.status.conditions[?(@.type == "Available")].status == "True")',
     );
-    assert.ok(holds(kanisterExample, { ...deployment, status: { ...deployment.status, availableReplicas: 3 } }));
+    assert.ok(holds(kanisterExample, { ...deployment, status: { ...status, availableReplicas: 3 } }));
     assert.ok(!holds(kanisterExample));
   });
 
