@@ -1,10 +1,15 @@
 /** The function registry: every file here exports one function, registered under its own name. */
 import { BackupStream } from './BackupStream.ts';
+import { CreateCSIGroupSnapshot } from './CreateCSIGroupSnapshot.ts';
+import { CreateCSISnapshot } from './CreateCSISnapshot.ts';
+import { DeleteCSISnapshot } from './DeleteCSISnapshot.ts';
 import { KubeExec } from './KubeExec.ts';
 import { KubeTask } from './KubeTask.ts';
+import { RestoreCSISnapshot } from './RestoreCSISnapshot.ts';
 import { RestoreStream } from './RestoreStream.ts';
 import { ScaleWorkload } from './ScaleWorkload.ts';
 import { Sleep } from './Sleep.ts';
 import type { CairnFunction } from './types.ts';
+import { WaitForSnapshotReady } from './WaitForSnapshotReady.ts';
 
-export const FUNCTIONS: ReadonlyMap<string, CairnFunction> = new Map([BackupStream, KubeExec, KubeTask, RestoreStream, ScaleWorkload, Sleep].map((f) => [f.name, f]));
+export const FUNCTIONS: ReadonlyMap<string, CairnFunction> = new Map([BackupStream, CreateCSIGroupSnapshot, CreateCSISnapshot, DeleteCSISnapshot, RestoreCSISnapshot, WaitForSnapshotReady, KubeExec, KubeTask, RestoreStream, ScaleWorkload, Sleep].map((f) => [f.name, f]));
