@@ -15,12 +15,16 @@ import type { TemplateContext } from '../src/template/context.ts';
 import { renderString, renderValue, TemplateRenderError } from '../src/template/render.ts';
 import { checkRenderedArgs } from '../src/functions/runtime-args.ts';
 import { buildTemplateContext, readsTarget } from './context.ts';
+import { profileSources, resolveProfile, type ProfileSources } from './location/profiles.ts';
+import { attachProfile } from './location/run-profile.ts';
 import { PermanentFunctionError, type CairnFunction } from './functions/types.ts';
 import { Redactor } from './redact.ts';
 
 export interface PhaseRunnerDeps {
   kube: () => KubeClients;
   functions: ReadonlyMap<string, CairnFunction>;
+  /** Where location profiles are found; default from the environment (activities/location/profiles.ts). */
+  profiles?: (kube: () => KubeClients) => ProfileSources;
 }
 
 export function resourceName(workflowId: string, phase: string, suffix: string): string {
@@ -53,6 +57,11 @@ export function createRunPhase(deps: PhaseRunnerDeps) {
         },
         deps.kube,
       );
+      // The run's profile by name (default: the embedded location): its location, never credentials, in `Profile`.
+      const profile = await resolveProfile(input.profile, (deps.profiles ?? profileSources)(deps.kube)).catch((error: Error) => {
+        throw fail('InvalidArguments', `phase ${step.id}: ${error.message}`, true);
+      });
+      attachProfile(template, profile);
       redactor.allow([template.Namespace, template.Target.name, ...template.Target.pods]);
       await resolveObjects(step, template, deps.kube, redactor);
       const rendered = renderValue(step.args, template) as JsonObject;

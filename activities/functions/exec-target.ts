@@ -1,5 +1,7 @@
 /** What the exec-based functions share: the pod and container a command runs in, and the repository. */
-import { defaultLocation, openRepository, type Repository } from '../kopia/repository.ts';
+import { openRepository, type Repository } from '../kopia/repository.ts';
+import { openLocation } from '../location/location.ts';
+import { profileOf } from '../location/run-profile.ts';
 import { PermanentFunctionError, type FunctionContext } from './types.ts';
 
 export interface StreamEndpoint {
@@ -27,9 +29,14 @@ export async function resolveEndpoint(context: FunctionContext): Promise<StreamE
   return { namespace, pod: podName, container, command: (args.command as unknown[]).map(String) };
 }
 
-/** One repository per application; until Application specs exist, the application is the target's namespace. */
-export function repositoryFor(context: FunctionContext): Promise<Repository> {
-  return openRepository(defaultLocation(), context.template.Namespace);
+/**
+ * The repository of (the run's profile, the application). Until Application specs exist, the application is
+ * the target's namespace. Credentials are resolved here, inside the activity, each time.
+ */
+export async function repositoryFor(context: FunctionContext): Promise<Repository> {
+  const profile = await profileOf(context.template, context.kube);
+  const location = await openLocation(profile, { kube: context.kube });
+  return openRepository(location, context.template.Namespace);
 }
 
 export function shellQuote(word: string): string {

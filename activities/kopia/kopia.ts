@@ -20,10 +20,13 @@ export function kopiaBinary(): string {
 export interface KopiaSession {
   password: string;
   configDir: string;
+  /** More variables for kopia, such as a location's S3 credentials: the environment, never argv. */
+  env?: Readonly<Record<string, string>>;
 }
 
 function environment(session: KopiaSession): NodeJS.ProcessEnv {
   return {
+    ...session.env,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     KOPIA_PASSWORD: session.password,
