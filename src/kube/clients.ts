@@ -1,13 +1,14 @@
 /**
  * The one Kubernetes client factory. Finds a kubeconfig the way kubectl users expect (an explicit path,
- * then $KUBECONFIG, then the local stack's `.cairn/kubeconfig`, then in-cluster service account, then
- * ~/.kube/config) and builds the typed API clients everything else uses.
+ * then $KUBECONFIG, then the pod's service account when in a cluster, then the local stack's
+ * `.cairn/kubeconfig`, then ~/.kube/config) and builds the typed API clients everything else uses.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
+import { DynamicObjectApi } from './dynamic.ts';
 
 export interface KubeClients {
   config: k8s.KubeConfig;
@@ -18,21 +19,30 @@ export interface KubeClients {
   custom: k8s.CustomObjectsApi;
   /** Any object by apiVersion/kind, CRDs included. */
   objects: k8s.KubernetesObjectApi;
+  /** Any object by group/version and resource name or kind, through discovery, as plain JSON. */
+  dynamic: DynamicObjectApi;
 }
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export function loadKubeConfig(explicitPath?: string): k8s.KubeConfig {
   const config = new k8s.KubeConfig();
-  const candidates = [explicitPath, process.env.KUBECONFIG, join(process.env.CAIRN_STATE_DIR ?? join(REPO_ROOT, '.cairn'), 'kubeconfig')];
-  for (const candidate of candidates) {
+  for (const candidate of [explicitPath, process.env.KUBECONFIG]) {
     if (candidate && existsSync(candidate)) {
       config.loadFromFile(candidate);
       return config;
     }
   }
-  if (process.env.KUBERNETES_SERVICE_HOST) {
+  // In a pod, its ServiceAccount before the stack's admin kubeconfig: a worker run in the local cluster from
+  // this checkout (the pod runtime) must act with the chart's RBAC, as it would in a real cluster.
+  if (process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
     config.loadFromCluster();
+    return config;
+  }
+  const stack = join(process.env.CAIRN_STATE_DIR ?? join(REPO_ROOT, '.cairn'), 'kubeconfig');
+  if (existsSync(stack)) {
+    config.loadFromFile(stack);
     return config;
   }
   const home = join(homedir(), '.kube', 'config');
@@ -52,6 +62,7 @@ export function kubeClientsFor(config: k8s.KubeConfig): KubeClients {
     storage: config.makeApiClient(k8s.StorageV1Api),
     custom: config.makeApiClient(k8s.CustomObjectsApi),
     objects: k8s.KubernetesObjectApi.makeApiClient(config),
+    dynamic: DynamicObjectApi.make(config),
   };
 }
 
