@@ -4,6 +4,8 @@ import type { CairnActivities } from '../src/run/types.ts';
 import { createCompileAction } from './compile-action.ts';
 import { FUNCTIONS } from './functions/index.ts';
 import type { CairnFunction } from './functions/types.ts';
+import type { ProfileSources } from './location/profiles.ts';
+import { createWriteRestorePoint } from './location/restore-points.ts';
 import { createRenderOutputArtifacts } from './render-artifacts.ts';
 import { createRunPhase } from './run-phase.ts';
 
@@ -12,13 +14,16 @@ export interface ActivityDeps {
   blueprintDirs: string[];
   /** Defaults to the full registry; tests may add functions. */
   functions?: ReadonlyMap<string, CairnFunction>;
+  /** Where location profiles are found; default from the environment (CAIRN_PROFILES_DIR, CAIRN_NAMESPACE). */
+  profiles?: (kube: () => KubeClients) => ProfileSources;
 }
 
 export function createActivities(deps: ActivityDeps): CairnActivities {
   const functions = deps.functions ?? FUNCTIONS;
   return {
     compileAction: createCompileAction({ blueprintDirs: deps.blueprintDirs, kube: deps.kube }),
-    runPhase: createRunPhase({ kube: deps.kube, functions }),
+    runPhase: createRunPhase({ kube: deps.kube, functions, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
     renderOutputArtifacts: createRenderOutputArtifacts({ kube: deps.kube }),
+    writeRestorePoint: createWriteRestorePoint({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
   };
 }

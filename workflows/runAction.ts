@@ -10,6 +10,7 @@ import {
   CancelledFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -23,6 +24,7 @@ import { planSteps, type PlanNode, type PlanStep } from '../src/plan/types.ts';
 import type {
   CairnActivities,
   PhaseProgress,
+  RestorePointRef,
   RunActionInput,
   RunActionResult,
   RunOutcome,
@@ -30,6 +32,9 @@ import type {
 } from '../src/run/types.ts';
 
 export const progressQuery = defineQuery<RunProgress>('progress');
+
+/** Marks runs whose backup ends with writeRestorePoint (older histories have no such step). */
+export const RESTORE_POINT_PATCH = 'cairn-restore-point';
 
 const attribute = {
   blueprint: defineSearchAttributeKey('CairnBlueprint', SearchAttributeType.KEYWORD),
@@ -147,6 +152,36 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
     if (failure !== undefined) throw failure;
   };
 
+  /**
+   * A backup ends with its restore point, written last: a run that failed or was cancelled above never gets
+   * one. Histories recorded before this step existed replay without it (`patched`).
+   */
+  const writeRestorePoint = async (ran: typeof plan, phaseOutputs: typeof outputs, outputArtifacts: RunActionResult['outputArtifacts']): Promise<RestorePointRef> => {
+    try {
+      return await setup.writeRestorePoint({
+        workflowId: info.workflowId,
+        runId: info.runId,
+        runTime,
+        target: input.target,
+        ...(input.profile ? { profile: input.profile } : {}),
+        action: ran.action,
+        blueprint: ran.blueprint.name,
+        planHash: ran.hash,
+        phaseOutputs,
+        outputArtifacts,
+      });
+    } catch (error) {
+      progress.outcome = 'failed';
+      upsertSearchAttributes([{ key: attribute.outcome, value: 'failed' }]);
+      throw ApplicationFailure.create({
+        type: 'RestorePointFailed',
+        message: `${ran.action} of ${ran.targetRef}: every phase succeeded but the restore point could not be written: ${innermostMessage(error)}`,
+        nonRetryable: true,
+        cause: error instanceof Error ? error : undefined,
+      });
+    }
+  };
+
   let outcome: RunOutcome = 'succeeded';
   try {
     await runBlock(plan.nodes, plan.defer);
@@ -169,6 +204,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
   const outputArtifacts = Object.keys(plan.outputArtifacts).length
     ? await setup.renderOutputArtifacts({ workflowId: info.workflowId, runTime, target: input.target, options: input.options ?? {}, outputArtifacts: plan.outputArtifacts, phaseOutputs: outputs })
     : {};
+  const restorePoint = plan.action === 'backup' && patched(RESTORE_POINT_PATCH) ? await writeRestorePoint(plan, outputs, outputArtifacts) : undefined;
   progress.outcome = outcome;
   upsertSearchAttributes([{ key: attribute.outcome, value: outcome }]);
   return {
@@ -177,6 +213,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
     plan: { hash: plan.hash, blueprint: plan.blueprint.name, action: plan.action, target: plan.targetRef, stepCount: plan.stepCount },
     phaseOutputs: outputs,
     outputArtifacts,
+    ...(restorePoint ? { restorePoint } : {}),
   };
 }
 

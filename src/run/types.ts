@@ -60,6 +60,8 @@ export interface RunActionResult {
   /** Outputs of every phase that produced some. */
   phaseOutputs: Record<string, Record<string, JsonValue>>;
   outputArtifacts: Record<string, ArtifactValue>;
+  /** A backup's restore-point manifest in the location (absent for other actions and older runs). */
+  restorePoint?: RestorePointRef;
 }
 
 /** What the generic phase runner gets: the step still unrendered, and only the data it reads. */
@@ -100,6 +102,29 @@ export interface RenderArtifactsInput {
   phaseOutputs: Record<string, Record<string, JsonValue>>;
 }
 
+/** What `writeRestorePoint` needs: the run's identity and results (names only, never credentials). */
+export interface WriteRestorePointInput {
+  workflowId: string;
+  runId: string;
+  /** The run's start time, RFC 3339 (the restore point's id derives from it, stable across retries). */
+  runTime: string;
+  target: string;
+  profile?: string;
+  action: string;
+  blueprint: string;
+  planHash: string;
+  phaseOutputs: Record<string, Record<string, JsonValue>>;
+  outputArtifacts: Record<string, ArtifactValue>;
+}
+
+/** Where a restore point was written: `restore-points/<application>/<id>.json` in the profile's location. */
+export interface RestorePointRef {
+  id: string;
+  application: string;
+  profile: string;
+  key: string;
+}
+
 /** Custom search attributes Cairn sets on every run (registered by the stack and the compose file). */
 export const SEARCH_ATTRIBUTES = ['CairnBlueprint', 'CairnAction', 'CairnNamespace', 'CairnTarget', 'CairnOutcome'] as const;
 
@@ -108,4 +133,6 @@ export interface CairnActivities {
   compileAction(input: CompileActionInput): Promise<CompileActionResult>;
   runPhase(input: PhaseInvocation): Promise<PhaseResult>;
   renderOutputArtifacts(input: RenderArtifactsInput): Promise<Record<string, ArtifactValue>>;
+  /** The last step of a successful backup: its manifest, written atomically into the location. */
+  writeRestorePoint(input: WriteRestorePointInput): Promise<RestorePointRef>;
 }
