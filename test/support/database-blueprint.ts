@@ -1,0 +1,56 @@
+/**
+ * What the shipped database blueprints' end-to-end tests share: a namespace, a worker on its own task queue,
+ * runs of one blueprint's actions through Temporal against a target, and a scan of every run's history for
+ * a secret.
+ */
+import assert from 'node:assert/strict';
+import type { Worker } from '@temporalio/worker';
+import type { JsonObject } from '../../src/json.ts';
+import type { RunActionResult } from '../../src/run/types.ts';
+import { findSecret, historyJson } from './secret-scan.ts';
+import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from './stack.ts';
+import { ensureTemporalBinary, inProcessWorker, temporalFixture, type TemporalFixture } from './temporal.ts';
+
+export interface BlueprintHarness {
+  clients: KubeClients;
+  namespace: string;
+  /** Runs an action to its end; a failed run rejects with Temporal's WorkflowFailedError. */
+  run(action: string, input?: { options?: JsonObject; artifacts?: RunActionResult['outputArtifacts']; label?: string }): Promise<RunActionResult>;
+  /** Every run's workflow history, scanned for `secret` in all the forms it could take there. */
+  assertNoSecretInHistories(secret: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function blueprintHarness(prefix: string, blueprint: string, target: (namespace: string) => string): Promise<BlueprintHarness> {
+  const stack = await ensureStack();
+  const fixture: TemporalFixture = await temporalFixture(prefix);
+  const namespace: TestNamespace = await testNamespace(prefix);
+  const worker: Worker = await inProcessWorker(fixture);
+  const running = worker.run();
+  const workflowIds: string[] = [];
+  return {
+    clients: kubeClients(stack),
+    namespace: namespace.name,
+    async run(action, input = {}) {
+      const workflowId = `${fixture.taskQueue}-${input.label ?? action}-${workflowIds.length}`;
+      workflowIds.push(workflowId);
+      return (await fixture.client.workflow.execute('runAction', {
+        taskQueue: fixture.taskQueue,
+        workflowId,
+        args: [{ blueprint: { name: blueprint }, action, target: target(namespace.name), options: input.options ?? {}, ...(input.artifacts ? { artifacts: input.artifacts } : {}) }],
+      })) as RunActionResult;
+    },
+    async assertNoSecretInHistories(secret) {
+      const temporal = await ensureTemporalBinary();
+      for (const workflowId of workflowIds) {
+        assert.deepEqual(findSecret(historyJson(temporal, fixture.address, fixture.namespace, workflowId), secret), [], `history of ${workflowId}`);
+      }
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await namespace.cleanup();
+      await fixture.close();
+    },
+  };
+}
