@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { waitUntil } from '../../../scripts/stack/process.ts';
@@ -107,7 +108,13 @@ after(async () => {
   await namespace?.cleanup();
   for (const object of clusterObjects) {
     if (object.kind === 'PersistentVolume') await clients.core.deletePersistentVolume({ name: object.name }).catch(() => undefined);
-    else await clients.custom.deleteClusterCustomObject({ ...SNAPSHOT_API, plural: 'volumesnapshotcontents', name: object.name }).catch(() => undefined);
+    else {
+      // No sidecar of its driver ever runs, so nobody removes the controller's bound-protection finalizer.
+      await clients.custom.deleteClusterCustomObject({ ...SNAPSHOT_API, plural: 'volumesnapshotcontents', name: object.name }).catch(() => undefined);
+      await clients.custom
+        .patchClusterCustomObject({ ...SNAPSHOT_API, plural: 'volumesnapshotcontents', name: object.name, body: { metadata: { finalizers: null } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+        .catch(() => undefined);
+    }
   }
   await fixture?.close();
 });
