@@ -81,6 +81,11 @@ export class DynamicObjectApi extends k8s.KubernetesObjectApi {
     return this.send(k8s.HttpMethod.GET, this.objectPath(resource, namespace, name));
   }
 
+  async listObjects(resource: ApiResource, namespace: string | undefined, labelSelector: string): Promise<JsonObject[]> {
+    const list = await this.send(k8s.HttpMethod.GET, this.objectPath(resource, namespace), { query: { labelSelector } });
+    return (Array.isArray(list.items) ? list.items : []) as JsonObject[];
+  }
+
   async createObject(resource: ApiResource, body: JsonObject, namespace?: string, fieldManager = 'cairn'): Promise<JsonObject> {
     return this.send(k8s.HttpMethod.POST, this.objectPath(resource, namespace), { body: JSON.stringify(body), contentType: 'application/json', query: { fieldManager } });
   }
