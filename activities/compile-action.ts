@@ -5,7 +5,9 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { AuditLog } from '../src/audit/audit-log.ts';
+import { authorizeRun, type AuthorizationSettings } from '../src/authz/authorize.ts';
 import { compileBlueprintText } from '../src/blueprint/compile.ts';
 import { CairnError, formatDiagnostic } from '../src/diagnostics.ts';
 import type { KubeClients } from '../src/kube/clients.ts';
@@ -19,6 +21,9 @@ export interface CompileDeps {
   blueprintDirs: string[];
   /** Absent when the worker has no cluster: ConfigMap lookup is then skipped. */
   kube?: () => KubeClients;
+  /** When enforced, the requester must be allowed the action's verb in the target namespace (src/authz/). */
+  authorization?: AuthorizationSettings;
+  audit?: AuditLog;
 }
 
 interface FoundBlueprint {
@@ -30,6 +35,7 @@ export function createCompileAction(deps: CompileDeps) {
   return async function compileAction(input: CompileActionInput): Promise<CompileActionResult> {
     const target = parseTarget(input.target);
     if (!target.ok) throw ApplicationFailure.nonRetryable(target.message, 'InvalidBlueprint');
+    if (deps.authorization?.enforce) await authorize(input, target.target.namespace, deps);
     const found = 'inline' in input.blueprint
       ? { text: input.blueprint.inline, file: input.blueprint.file ?? 'inline.yaml' }
       : await findBlueprint(input.blueprint.name, deps);
@@ -48,6 +54,22 @@ export function createCompileAction(deps: CompileDeps) {
       throw error;
     }
   };
+}
+
+/** Before anything else of the run happens: a denied run fails here, before its first phase, for good. */
+async function authorize(input: CompileActionInput, namespace: string, deps: CompileDeps): Promise<void> {
+  if (!deps.kube) throw ApplicationFailure.nonRetryable('authorization is enforced but this worker has no cluster to ask', 'Forbidden');
+  const decision = await authorizeRun(deps.kube().config, { action: input.action, namespace, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) });
+  const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+  deps.audit?.record({
+    who: input.requestedBy ?? {},
+    action: 'run.authorize',
+    what: { workflowId, action: input.action, ...('name' in input.blueprint ? { blueprint: input.blueprint.name } : {}) },
+    where: { namespace, target: input.target },
+    outcome: decision.allowed ? 'allowed' : 'denied',
+    ...(decision.allowed ? {} : { reason: decision.message }),
+  });
+  if (!decision.allowed) throw ApplicationFailure.nonRetryable(decision.message, 'Forbidden');
 }
 
 async function findBlueprint(name: string, deps: CompileDeps): Promise<FoundBlueprint> {

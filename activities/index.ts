@@ -1,4 +1,6 @@
 /** Builds the activities the worker registers (the `CairnActivities` contract in src/run/types.ts). */
+import type { AuditLog } from '../src/audit/audit-log.ts';
+import type { AuthorizationSettings } from '../src/authz/authorize.ts';
 import type { KubeClients } from '../src/kube/clients.ts';
 import type { CairnActivities } from '../src/run/types.ts';
 import { createCompileAction } from './compile-action.ts';
@@ -14,6 +16,9 @@ export interface ActivityDeps {
   blueprintDirs: string[];
   /** Defaults to the full registry; tests may add functions. */
   functions?: ReadonlyMap<string, CairnFunction>;
+  /** Off unless given: the worker's `--authorize` (src/authz/). */
+  authorization?: AuthorizationSettings;
+  audit?: AuditLog;
   /** Where location profiles are found; default from the environment (CAIRN_PROFILES_DIR, CAIRN_NAMESPACE). */
   profiles?: (kube: () => KubeClients) => ProfileSources;
 }
@@ -21,7 +26,12 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps): CairnActivities {
   const functions = deps.functions ?? FUNCTIONS;
   return {
-    compileAction: createCompileAction({ blueprintDirs: deps.blueprintDirs, kube: deps.kube }),
+    compileAction: createCompileAction({
+      blueprintDirs: deps.blueprintDirs,
+      kube: deps.kube,
+      ...(deps.authorization ? { authorization: deps.authorization } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
+    }),
     runPhase: createRunPhase({ kube: deps.kube, functions, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
     renderOutputArtifacts: createRenderOutputArtifacts({ kube: deps.kube }),
     writeRestorePoint: createWriteRestorePoint({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),

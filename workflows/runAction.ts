@@ -62,7 +62,15 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
     { key: attribute.namespace, value: input.target.startsWith('namespace/') ? input.target.slice('namespace/'.length) : targetNamespace },
   ]);
 
-  const { plan } = await setup.compileAction({ blueprint: input.blueprint, action: input.action, target: input.target, options: input.options ?? {} });
+  // requestedBy rides on the first activity, which checks it before any phase (activity arguments are not part
+  // of replay's determinism check, so runs recorded without it replay unchanged).
+  const { plan } = await setup.compileAction({
+    blueprint: input.blueprint,
+    action: input.action,
+    target: input.target,
+    options: input.options ?? {},
+    ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+  });
   progress.planHash = plan.hash;
   progress.blueprint = plan.blueprint.name;
   progress.phases = planSteps(plan).map((step): PhaseProgress => ({ id: step.id, func: step.func, state: 'pending' }));

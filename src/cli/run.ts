@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
+import { cliAuditLog, runAuditAction } from '../audit/audit-log.ts';
+import { callerRequester } from '../authz/identity.ts';
 import { CairnError, errorsOf, innermostMessage } from '../diagnostics.ts';
+import { loadKubeConfig } from '../kube/clients.ts';
 import { validateText } from '../blueprint/validate.ts';
 import type { ArtifactValue, BlueprintSource, RunActionInput, RunActionResult } from '../run/types.ts';
 import { parseTarget } from '../target.ts';
@@ -18,6 +21,10 @@ const HELP = `Usage: cairn run <blueprint> --action <action> --target <kind>/<na
 Starts a durable run of one blueprint action on Temporal and prints its workflow ID. <blueprint> is a file
 (sent inline, after validating it here) or the name of a blueprint the workers know (their blueprints
 directory, or a ConfigMap labelled cairn.io/blueprint=true).
+
+The run carries who started it (requestedBy: your user name and groups as the Kubernetes API server of your
+kubeconfig reports them); a worker that enforces authorization checks them before the first phase. With
+CAIRN_AUDIT_LOG set (a file, or stderr) the start is written to that audit log as a JSON line.
 
 Options:
   -a, --action <name>        backup, restore, delete, or a custom action
@@ -75,6 +82,8 @@ export async function runActionCommand(argv: string[], io: CommandIO): Promise<n
     const blueprint = await blueprintSource(positionals[0]!);
 
     const settings = settingsFromFlags(values);
+    const identity = await callerRequester(() => loadKubeConfig());
+    if (identity.warning) io.stderr(`cairn run: ${identity.warning}\n`);
     const { client, close } = await connectClient(settings);
     try {
       let artifacts: Record<string, ArtifactValue> | undefined;
@@ -91,9 +100,20 @@ export async function runActionCommand(argv: string[], io: CommandIO): Promise<n
         options,
         ...(values.profile ? { profile: values.profile } : {}),
         ...(artifacts ? { artifacts } : {}),
+        ...(identity.requester ? { requestedBy: identity.requester } : {}),
       };
       const workflowId = values.id ?? `${values.action}-${target.target.namespace}-${target.target.name}-${Date.now().toString(36)}`;
-      const handle = await client.workflow.start('runAction', { taskQueue: settings.taskQueue, workflowId, args: [input] });
+      const audited = {
+        who: identity.requester ?? {},
+        action: runAuditAction(values.action),
+        what: { workflowId, action: values.action, blueprint: 'name' in blueprint ? blueprint.name : (blueprint.file ?? 'inline'), ...(values.profile ? { profile: values.profile } : {}) },
+        where: { namespace: target.target.namespace, target: values.target, temporalNamespace: settings.namespace },
+      };
+      const handle = await client.workflow.start('runAction', { taskQueue: settings.taskQueue, workflowId, args: [input] }).catch((error: Error) => {
+        cliAuditLog().record({ ...audited, outcome: 'failed', reason: error.message });
+        throw error;
+      });
+      cliAuditLog().record({ ...audited, outcome: 'requested' });
       const url = workflowUrl(settings, workflowId);
       if (!values.wait) {
         if (format === 'json') io.stdout(`${JSON.stringify({ workflowId, ...(url ? { url } : {}) })}\n`);

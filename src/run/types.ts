@@ -16,6 +16,19 @@ export interface ArtifactValue {
   KopiaSnapshot?: string;
 }
 
+/**
+ * Who asked for a run, as the Kubernetes API server knows them. Never a token: a name the worker checks with a
+ * SubjectAccessReview (src/authz/) before any phase runs. The CLI fills `user`/`groups` from a SelfSubjectReview
+ * of the caller's kubeconfig; runs started elsewhere (the Web UI, a schedule) name a ServiceAccount instead.
+ */
+export interface RunRequester {
+  /** The user name the API server authenticated (`alice`, `system:serviceaccount:shop:ui`). */
+  user?: string;
+  groups?: string[];
+  /** `<namespace>/<name>` of a ServiceAccount, checked as `system:serviceaccount:<namespace>:<name>`. */
+  serviceAccount?: string;
+}
+
 /** The one JSON object `runAction` takes; all of it may appear in history, so it never holds credentials. */
 export interface RunActionInput {
   blueprint: BlueprintSource;
@@ -28,6 +41,8 @@ export interface RunActionInput {
   artifacts?: Record<string, ArtifactValue>;
   /** How long a step may go without a heartbeat before Temporal retries it elsewhere (default 30s). */
   heartbeatTimeout?: string;
+  /** Who started the run; required when the worker enforces authorization. */
+  requestedBy?: RunRequester;
 }
 
 export type PhaseState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
@@ -87,6 +102,8 @@ export interface CompileActionInput {
   action: string;
   target: string;
   options: JsonObject;
+  /** Checked before compiling when the worker enforces authorization. */
+  requestedBy?: RunRequester;
 }
 
 export interface CompileActionResult {
