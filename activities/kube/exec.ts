@@ -5,6 +5,7 @@
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
+import { applyFlowControl, type FlowControlledSocket } from './exec-flow-control.ts';
 
 export interface ExecRequest {
   namespace: string;
@@ -54,6 +55,7 @@ export async function execInPod(config: k8s.KubeConfig, request: ExecRequest): P
         finish({ exitCode: exitCodeOf(status), stdout, stderr, ...(status.message ? { message: status.message } : {}) });
       })
       .then((socket) => {
+        applyFlowControl(socket as unknown as FlowControlledSocket, request.stdout, request.stdin);
         request.signal?.addEventListener('abort', () => {
           socket.close();
           finish(new Error('exec cancelled'));

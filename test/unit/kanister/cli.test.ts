@@ -46,7 +46,7 @@ describe('cairn import-kanister', () => {
   it('exits 1 when the converted blueprint fails Cairn validation', async () => {
     const { code, stderr } = await importKanister(join(fixtures, 'bad/invalid-args.yaml'));
     assert.equal(code, 1);
-    assert.match(stderr, /invalid-args\.yaml:17:24: error: .*encryptionKey.*\[schema\]/);
+    assert.match(stderr, /invalid-args\.yaml:17:27: error: .*backupIdentifier.*\[schema\]/);
   });
 
   it('offers a JSON report', async () => {

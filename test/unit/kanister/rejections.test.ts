@@ -58,9 +58,9 @@ describe('what cannot be converted is reported with file:line:column, and nothin
 
   it("points Cairn's validation of the converted blueprint back at the Kanister line", async () => {
     const diagnostics = await rejected('invalid-args');
-    assert.deepEqual(places(diagnostics), [['schema', 17, 24]]);
-    assert.equal(diagnostics[0]!.path, 'actions.delete.phases[0].args.encryptionKey');
-    assert.match(diagnostics[0]!.message, /unknown field "encryptionKey" in the args of DeleteData/);
+    assert.deepEqual(places(diagnostics), [['schema', 17, 27]]);
+    assert.equal(diagnostics[0]!.path, 'actions.delete.phases[0].args.backupIdentifier');
+    assert.match(diagnostics[0]!.message, /unknown field "backupIdentifier" in the args of DeleteData/);
   });
 });
 

@@ -1,0 +1,145 @@
+/**
+ * The two byte paths of the data functions, between a command run in a pod (through the API server's exec)
+ * and a kopia snapshot on the worker. Nothing is staged on disk, and memory stays bounded: exec.ts applies
+ * backpressure in both directions.
+ *
+ * - out: the command's stdout becomes the one file of a new snapshot (BackupStream, BackupData,
+ *   CopyVolumeData). A command that fails — even after writing most of its output — leaves no snapshot.
+ * - in: one file of a snapshot becomes the command's stdin, framed as `head -c <size> | <command>` so the
+ *   command sees the end of its input on kwok (whose exec never delivers stdin's end) as on a real kubelet.
+ */
+import { createHash } from 'node:crypto';
+import { PassThrough, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { JsonValue } from '../../src/json.ts';
+import { execInPod, tail } from '../kube/exec.ts';
+import type { Repository } from '../kopia/repository.ts';
+import { openSnapshotFileReader, openSnapshotWriter, type SnapshotEntry, type StreamSnapshotOptions } from '../kopia/snapshots.ts';
+import type { FunctionContext } from './types.ts';
+
+export interface PodCommand {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[];
+}
+
+/** How often progress is heartbeated, also while a command is silent (a dump still planning). */
+const HEARTBEAT_MS = 5_000;
+/** What the sink buffers before the exec socket stops reading: a few websocket messages. */
+const SINK_HIGH_WATER = 4 * 1024 * 1024;
+
+/** Counts bytes on their way to `target` and passes `target`'s backpressure back to its writer. */
+class CountingSink extends Writable {
+  bytes = 0;
+  constructor(private readonly target: Writable) {
+    super({ highWaterMark: SINK_HIGH_WATER });
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.bytes += chunk.length;
+    if (this.target.write(chunk)) callback();
+    else this.target.once('drain', () => callback());
+  }
+}
+
+/** Heartbeats `details()` now and every few seconds until the returned function is called. */
+export function heartbeatEvery(context: FunctionContext, details: () => JsonValue): () => void {
+  context.heartbeat(details());
+  const timer = setInterval(() => context.heartbeat(details()), HEARTBEAT_MS);
+  return () => clearInterval(timer);
+}
+
+/**
+ * Runs `command` in the pod and writes its stdout into a new snapshot. `label` names the command in errors
+ * (never the command itself: it may carry a rendered secret).
+ */
+export async function snapshotCommandOutput(
+  context: FunctionContext,
+  repository: Repository,
+  command: PodCommand,
+  snapshot: StreamSnapshotOptions,
+  label = 'command',
+): Promise<{ snapshotID: string; bytes: number }> {
+  const writer = openSnapshotWriter(repository, snapshot);
+  const sink = new CountingSink(writer.input);
+  const stopBeating = heartbeatEvery(context, () => ({ bytes: sink.bytes }));
+  try {
+    const result = await execInPod(context.kube().config, { ...command, stdout: sink, signal: context.signal }).catch(async (error: unknown) => {
+      await writer.abort();
+      throw error;
+    });
+    if (result.exitCode !== 0) {
+      await writer.abort();
+      throw new Error(`${label} exited ${result.exitCode} in ${command.namespace}/${command.pod} (${command.container}) after ${sink.bytes} bytes; no snapshot was written${result.stderr ? `; stderr:\n${tail(result.stderr)}` : ''}`);
+    }
+    // client-node ends stdout when the status arrives; what the sink still holds must reach kopia first.
+    if (!sink.writableEnded) sink.end();
+    await finished(sink);
+    const snapshotID = await writer.commit();
+    context.heartbeat({ bytes: sink.bytes, snapshotID });
+    return { snapshotID, bytes: sink.bytes };
+  } finally {
+    stopBeating();
+  }
+}
+
+/**
+ * Streams `file` of `snapshot` into `shellCommand` (a `sh -c` script reading stdin) run in the pod. stdin is
+ * never ended: the `head -c` framing ends the command's input, and ending the stream would close the whole
+ * exec on servers that predate the v5 stream protocol.
+ */
+export async function restoreIntoCommand(
+  context: FunctionContext,
+  repository: Repository,
+  snapshot: SnapshotEntry,
+  file: string,
+  target: Omit<PodCommand, 'command'>,
+  shellCommand: string,
+  label = 'restore command',
+): Promise<{ bytes: number }> {
+  const reader = openSnapshotFileReader(repository, snapshot, file);
+  const stdin = new PassThrough({ highWaterMark: SINK_HIGH_WATER });
+  let bytes = 0;
+  reader.process.stdout!.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  reader.process.stdout!.pipe(stdin, { end: false });
+  // A kopia that fails mid-stream (a corrupted repository) would leave the command waiting for the rest.
+  const stop = new AbortController();
+  const cancel = () => stop.abort();
+  context.signal.addEventListener('abort', cancel, { once: true });
+  let execDone = false;
+  let kopiaFailure: string | undefined;
+  void reader.done.then(({ code, stderr }) => {
+    if (!execDone && code !== 0 && bytes < snapshot.size) {
+      kopiaFailure = `kopia could not read snapshot ${snapshot.id} (exit ${code}): ${stderr}`;
+      stop.abort();
+    }
+  });
+  const stopBeating = heartbeatEvery(context, () => ({ bytes, totalBytes: snapshot.size }));
+  try {
+    const command = ['sh', '-c', `head -c ${snapshot.size} | ${shellCommand}`];
+    const result = await execInPod(context.kube().config, { ...target, command, stdin, signal: stop.signal }).catch((error: unknown) => {
+      throw kopiaFailure ? new Error(kopiaFailure) : error;
+    });
+    execDone = true;
+    if (result.exitCode !== 0) {
+      throw new Error(`${label} exited ${result.exitCode} in ${target.namespace}/${target.pod} (${target.container}) after ${bytes} of ${snapshot.size} bytes${result.stderr ? `; stderr:\n${tail(result.stderr)}` : ''}`);
+    }
+    return { bytes: snapshot.size };
+  } finally {
+    execDone = true;
+    stopBeating();
+    context.signal.removeEventListener('abort', cancel);
+    reader.process.kill('SIGKILL');
+    await reader.done;
+  }
+}
+
+/**
+ * The tag a data function puts on its snapshot (Kanister's `backupTag`): the same for every attempt of the
+ * phase in one run, so a retry finds the snapshot of the attempt before, and different for another run even
+ * if it reuses the workflow ID (the run's start time is part of it).
+ */
+export function runTag(context: FunctionContext, suffix: string): string {
+  const run = createHash('sha256').update(context.template.Time).digest('hex').slice(0, 6);
+  return context.resourceName(`${suffix}-${run}`);
+}
