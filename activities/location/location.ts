@@ -9,6 +9,7 @@ import type { KubeClients } from '../../src/kube/clients.ts';
 import { kopiaDir, REPOSITORIES_DIR } from '../../src/location/layout.ts';
 import { describeCredentials, describeLocation, type LocationProfile } from '../../src/location/profile.ts';
 import { resolveCredentials } from './credentials.ts';
+import { profileSources, resolveProfile } from './profiles.ts';
 import { CREDENTIAL_ERRORS, S3Error, type S3Credentials } from './s3.ts';
 import { FilesystemStore, S3Store, type LocationStore } from './store.ts';
 
@@ -88,4 +89,10 @@ function guarded(store: LocationStore, label: string, credentialSource: string, 
     list: (prefix) => wrap(() => store.list(prefix)),
     remove: (key) => wrap(() => store.remove(key)),
   };
+}
+
+/** The location of the profile named `name` (default: `default`), as the CLI and other callers open it. */
+export async function openNamedLocation(name: string | undefined, kube?: () => KubeClients): Promise<OpenedLocation> {
+  const profile = await resolveProfile(name, profileSources(kube));
+  return openLocation(profile, kube ? { kube } : {});
 }

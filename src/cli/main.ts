@@ -16,6 +16,8 @@ const COMMANDS: Record<string, CommandEntry> = {
   status: { summary: "show a run's phases and progress", load: async () => (await import('./status.ts')).statusCommand },
   cancel: { summary: 'cancel a run (its defer phases still run)', load: async () => (await import('./cancel.ts')).cancelCommand },
   worker: { summary: 'run the Cairn worker', load: async () => (await import('./worker.ts')).workerCommand },
+  'restore-points': { summary: "list a location's restore points", load: async () => (await import('./restore-points.ts')).restorePointsCommand },
+  keys: { summary: 'rotate or check the key-encryption key of a location', load: async () => (await import('./keys.ts')).keysCommand },
   'import-kanister': {
     summary: 'convert a Kanister blueprint into a Cairn blueprint',
     load: async () => (await import('./import-kanister.ts')).importKanisterCommand,
