@@ -15,10 +15,21 @@ export interface BlueprintHarness {
   clients: KubeClients;
   namespace: string;
   /** Runs an action to its end; a failed run rejects with Temporal's WorkflowFailedError. */
-  run(action: string, input?: { options?: JsonObject; artifacts?: RunActionResult['outputArtifacts']; label?: string }): Promise<RunActionResult>;
+  run(action: string, input?: RunInput): Promise<RunActionResult>;
   /** Every run's workflow history, scanned for `secret` in all the forms it could take there. */
   assertNoSecretInHistories(secret: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface RunInput {
+  options?: JsonObject;
+  artifacts?: RunActionResult['outputArtifacts'];
+  /** Names the workflow (default: the action). */
+  label?: string;
+  /** A blueprint given inline instead of the shipped one (to make a deliberately bad backup, say). */
+  inline?: string;
+  /** Another workload than the harness's own: `statefulset/<namespace>/<name>`. */
+  target?: string;
 }
 
 export async function blueprintHarness(prefix: string, blueprint: string, target: (namespace: string) => string): Promise<BlueprintHarness> {
@@ -37,7 +48,7 @@ export async function blueprintHarness(prefix: string, blueprint: string, target
       return (await fixture.client.workflow.execute('runAction', {
         taskQueue: fixture.taskQueue,
         workflowId,
-        args: [{ blueprint: { name: blueprint }, action, target: target(namespace.name), options: input.options ?? {}, ...(input.artifacts ? { artifacts: input.artifacts } : {}) }],
+        args: [{ blueprint: input.inline ? { inline: input.inline } : { name: blueprint }, action, target: input.target ?? target(namespace.name), options: input.options ?? {}, ...(input.artifacts ? { artifacts: input.artifacts } : {}) }],
       })) as RunActionResult;
     },
     async assertNoSecretInHistories(secret) {

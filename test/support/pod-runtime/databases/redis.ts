@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { expandReferences } from '../pod-env.ts';
 import { hostPathFor } from '../pod-volumes.ts';
 import { containerPort, type DatabaseEngine, firstDefined } from './engine.ts';
 
@@ -23,7 +24,8 @@ export const redis: DatabaseEngine = {
     return {
       argv: [
         'redis-server',
-        ...(firstOption < 0 ? [] : commandLine.slice(firstOption)),
+        // As a kubelet does: `--requirepass $(REDIS_PASSWORD)` gets the variable's value.
+        ...(firstOption < 0 ? [] : commandLine.slice(firstOption).map((arg) => expandReferences(arg, env))),
         '--bind',
         context.ip,
         '--port',
