@@ -19,7 +19,7 @@ Options:
                              first phase; runs without one are rejected (default off; on in the Helm chart)
       --audit-log <dest>     audit lines (JSON) for the runs this worker executes: - (stdout), stderr, or a file
       --metrics-port <port>  serve Prometheus metrics (Cairn's and the Temporal SDK's) on /metrics (default off)
-      --metrics-address <ip> the metrics endpoint's address (default 0.0.0.0)
+      --metrics-address <ip> the metrics endpoint's address (default CAIRN_METRICS_ADDRESS, else 0.0.0.0)
 ${TEMPORAL_FLAGS_HELP}      --debug                stack traces of unexpected errors
   -h, --help                 show this help
 
@@ -69,14 +69,15 @@ export async function workerCommand(argv: string[], io: CommandIO): Promise<numb
       ...(sdkMetricsAddress ? { sdkMetricsAddress } : {}),
     });
     let server: MetricsServer | undefined;
+    const metricsAddress = values['metrics-address'] ?? process.env.CAIRN_METRICS_ADDRESS ?? '0.0.0.0';
     if (metrics && metricsPort !== undefined) {
       server = await startMetricsServer({
         registry: metrics.registry,
         port: metricsPort,
-        host: values['metrics-address'] ?? '0.0.0.0',
+        host: metricsAddress,
         ...(sdkMetricsExported ? { sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` } : {}),
       });
-      io.stderr(`cairn worker: metrics on http://${values['metrics-address'] ?? '0.0.0.0'}:${server.port}/metrics\n`);
+      io.stderr(`cairn worker: metrics on http://${metricsAddress}:${server.port}/metrics\n`);
     }
     if (values.authorize) io.stderr('cairn worker: authorization enforced: every run needs a requester allowed by a SubjectAccessReview\n');
     const stop = () => {

@@ -25,6 +25,8 @@ export interface ContainerMount {
 export interface VolumeSources extends EnvSources {
   claim(namespace: string, name: string): Promise<k8s.V1PersistentVolumeClaim | undefined>;
   volume(name: string): Promise<k8s.V1PersistentVolume | undefined>;
+  /** A projected ServiceAccount token for the pod (in-cluster.ts); without it none is written. */
+  serviceAccountToken?(pod: k8s.V1Pod, source: k8s.V1ServiceAccountTokenProjection): Promise<string>;
 }
 
 /** The volume is not usable yet (claim unbound, PV without a handle): try again later. */
@@ -64,7 +66,9 @@ async function resolveVolume(pod: k8s.V1Pod, volume: k8s.V1Volume, context: Volu
     if (source.configMap) Object.assign(files, await configMapFiles(namespace, source.configMap, context.sources));
     if (source.secret) Object.assign(files, await secretFiles(namespace, { ...source.secret, secretName: source.secret.name }, context.sources));
     if (source.downwardAPI) Object.assign(files, downwardFiles(pod, source.downwardAPI.items ?? [], context.addresses));
-    // serviceAccountToken: no token is minted; nothing in the local stack authenticates pods.
+    if (source.serviceAccountToken && context.sources.serviceAccountToken) {
+      files[source.serviceAccountToken.path] = await context.sources.serviceAccountToken(pod, source.serviceAccountToken);
+    }
   }
   for (const [path, content] of Object.entries(files)) {
     const target = join(local, normalize(path));

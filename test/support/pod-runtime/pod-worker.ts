@@ -13,6 +13,7 @@ import { type ContainerRecord, restarts, statusPatch, terminationReason } from '
 import { type ContainerMount, containerMounts, hostPathFor, type ResolvedVolume, resolveVolumes, VolumeNotReadyError } from './pod-volumes.ts';
 import type { RuntimeServices } from './runtime-services.ts';
 import { hostsFile, type PlayedPod, serviceLinkEnv } from './service-directory.ts';
+import { imageEntrypoint } from './in-cluster.ts';
 
 const HOST_IP = '127.0.0.1';
 
@@ -203,6 +204,7 @@ export class PodWorker {
     return {
       PATH: this.services.podPath,
       HOME: '/root',
+      ...this.services.apiServerEnv,
       HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata!.name!,
       ...links,
       ...env,
@@ -287,7 +289,12 @@ export class PodWorker {
    */
   private commandLine(container: RunningContainer): string[] {
     const spec = container.spec;
-    const command = spec.command?.length ? [...spec.command, ...(spec.args ?? [])] : spec.args?.length ? spec.args : ['sleep', 'infinity'];
+    const entrypoint = imageEntrypoint(spec.image);
+    const command = spec.command?.length
+      ? [...spec.command, ...(spec.args ?? [])]
+      : entrypoint
+        ? [...entrypoint, ...(spec.args ?? [])]
+        : spec.args?.length ? spec.args : ['sleep', 'infinity'];
     return ['nsenter', `--target=${container.holder!.pid}`, '--mount', `--wdns=${spec.workingDir ?? '/'}`, '--', ...command];
   }
 

@@ -23,6 +23,8 @@ export interface RuntimeServices {
   socketsDir: string;
   /** The PATH containers get: the host's, then the stack's built tools. */
   podPath: string;
+  /** KUBERNETES_SERVICE_HOST/PORT: where in-cluster clients find the API server (in-cluster.ts). */
+  apiServerEnv: Record<string, string>;
   log(line: string): void;
   currentPod(uid: string): k8s.V1Pod | undefined;
   servicesList(): k8s.V1Service[];

@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { sleep, waitUntil } from '../../../scripts/stack/process.ts';
 import type { StackPaths } from '../../../scripts/stack/paths.ts';
 import { csiLayout } from '../csi-driver/layout.ts';
+import { apiServerEnv, serviceAccountToken } from './in-cluster.ts';
 import { ProcessRecords } from './child-process.ts';
 import { podPath } from './exec-shim.ts';
 import { deleteKwokObject, statusCode } from './kwok-objects.ts';
@@ -37,6 +38,7 @@ export class PodRuntime implements RuntimeServices {
   readonly podsDir: string;
   readonly socketsDir: string;
   readonly podPath: string;
+  readonly apiServerEnv: Record<string, string>;
   readonly sources: VolumeSources;
   private readonly core: k8s.CoreV1Api;
   private readonly workers = new Map<string, PodWorker>();
@@ -62,6 +64,7 @@ export class PodRuntime implements RuntimeServices {
     this.podsDir = dirs.pods;
     this.socketsDir = dirs.sockets;
     this.podPath = podPath(paths.cache);
+    this.apiServerEnv = apiServerEnv(config);
     const core = this.core;
     const orUndefined = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
       try {
@@ -76,6 +79,7 @@ export class PodRuntime implements RuntimeServices {
       configMap: (namespace, name) => orUndefined(() => core.readNamespacedConfigMap({ namespace, name })),
       claim: (namespace, name) => orUndefined(() => core.readNamespacedPersistentVolumeClaim({ namespace, name })),
       volume: (name) => orUndefined(() => core.readPersistentVolume({ name })),
+      serviceAccountToken: (pod, source) => serviceAccountToken(core, pod, source),
     };
   }
 
