@@ -6,6 +6,7 @@
 import { didYouMean, type Diagnostic } from '../diagnostics.ts';
 import { parseDuration } from '../duration.ts';
 import { functionCatalog, UNSUPPORTED_FUNCTIONS } from '../functions/catalog.ts';
+import { conditionProblems, isGoTemplateConditionAt } from '../functions/wait-condition.ts';
 import type { JsonValue } from '../json.ts';
 import { CONTEXT_ROOTS } from '../template/context.ts';
 import { analyzeTemplate, type TemplateReference } from '../template/references.ts';
@@ -77,7 +78,13 @@ function checkAction(actionName: string, action: BlueprintAction, actionPath: Pa
     checkFunction(node, phase, report, doc);
     checkTiming(node, phase, report);
     const before = stepsBefore(node);
-    walkStrings(phase.args ?? {}, [...node.path, 'args'], (text, path) => checkTemplate(text, path, { ...scope, self: node, before }));
+    checkWaitConditions(node, phase, { ...scope, self: node, before });
+    const argsPath = [...node.path, 'args'];
+    walkStrings(phase.args ?? {}, argsPath, (text, path) => {
+      // A Go-template wait condition is not a handlebars template; checkWaitConditions reports it with its fix.
+      if (phase.func === 'WaitV2' && isGoTemplateConditionAt(phase.args ?? {}, path.slice(argsPath.length))) return;
+      checkTemplate(text, path, { ...scope, self: node, before });
+    });
     for (const [key, ref] of Object.entries(phase.objects ?? {})) {
       for (const field of ['name', 'namespace'] as const) {
         const value = ref[field];
@@ -147,6 +154,15 @@ function checkFunction(node: PhaseNode, phase: PhaseSpec, report: Reporter, doc:
   }
   const diagnostics = checkAgainstSchema(validatorFor(definition.argsSchema), phase.args ?? {}, doc, [...node.path, 'args'], `the args of ${phase.func}`);
   report.diagnostics.push(...diagnostics);
+}
+
+/** WaitV2's conditions are in Cairn's condition language: each must parse (src/functions/wait-condition.ts). */
+function checkWaitConditions(node: PhaseNode, phase: PhaseSpec, scope: ReferenceScope): void {
+  if (phase.func !== 'WaitV2') return;
+  for (const problem of conditionProblems(phase.args ?? {})) {
+    const path = [...node.path, 'args', ...problem.path];
+    scope.report.error(problem.code, path, problem.message, problem.hint, lineOffset(scope, path, problem.line));
+  }
 }
 
 function checkTiming(node: PhaseNode, phase: PhaseSpec, report: Reporter): void {

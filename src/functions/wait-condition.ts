@@ -156,6 +156,8 @@ export interface ConditionProblem {
   path: PathSegment[];
   message: string;
   hint?: string;
+  /** 1-based line inside the condition text where the problem is (for block scalars of several lines). */
+  line?: number;
 }
 
 /** How a condition string in a blueprint is written, before the phase's templates are rendered. */
@@ -187,7 +189,7 @@ export function conditionProblems(args: JsonObject): ConditionProblem[] {
       const source = form === 'escaped-go-template' ? text.replace(/\\\{\{/g, '{{') : text;
       const parsed = parseCondition(source);
       if (!parsed.ok) {
-        problems.push({ code: 'invalid-wait-condition', path, message: `condition does not parse: ${describeConditionError(source, parsed.error)}`, hint: 'see docs/wait-conditions.md for the condition language' });
+        problems.push({ code: 'invalid-wait-condition', path, message: `condition does not parse: ${describeConditionError(source, parsed.error)}`, hint: 'see docs/wait-conditions.md for the condition language', line: parsed.error.line });
       } else if (form === 'go-template') {
         problems.push({
           code: 'go-template-condition',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { validateText } from '../../src/blueprint/validate.ts';
 import type { JsonObject, JsonValue } from '../../src/json.ts';
 import { conditionProblems, describeConditionError, evaluateCondition, formatExpression, parseCondition } from '../../src/functions/wait-condition.ts';
 
@@ -221,7 +222,7 @@ describe('static checks for cairn validate and the importer', () => {
 
   it('reports a condition that does not parse, at its arg path', () => {
     assert.deepEqual(conditionProblems(args('$.status.phase = "Running"')), [
-      { code: 'invalid-wait-condition', path: ['conditions', 'anyOf', 0, 'condition'], message: 'condition does not parse: "=" is not an operator; compare with == at column 16', hint: 'see docs/wait-conditions.md for the condition language' },
+      { code: 'invalid-wait-condition', path: ['conditions', 'anyOf', 0, 'condition'], message: 'condition does not parse: "=" is not an operator; compare with == at column 16', hint: 'see docs/wait-conditions.md for the condition language', line: 1 },
     ]);
   });
 
@@ -235,5 +236,49 @@ describe('static checks for cairn validate and the importer', () => {
   it('leaves a condition with template parameters to the run, and passes good conditions', () => {
     assert.deepEqual(conditionProblems(args('$.metadata.labels.app == "{{Target.name}}"')), []);
     assert.deepEqual(conditionProblems(args('$.status.phase == "Running"')), []);
+  });
+});
+
+describe('cairn validate reports bad conditions at file:line', () => {
+  const blueprint = (conditions: string[]) => [
+    'apiVersion: cairn.io/v1alpha1',
+    'kind: Blueprint',
+    'metadata: {name: waiter}',
+    'actions:',
+    '  backup:',
+    '    kinds: [Deployment]',
+    '    phases:',
+    '      - name: waitReady',
+    '        func: WaitV2',
+    '        args:',
+    '          timeout: 1m',
+    '          conditions:',
+    '            anyOf:',
+    ...conditions.flatMap((condition) => [`              - condition: ${condition}`, '                objectReference: {apiVersion: apps/v1, resource: deployments, name: "{{Target.name}}"}']),
+    '  restore:',
+    '    kinds: [Deployment]',
+    '    phases: [{name: r, func: Sleep, args: {duration: 1ms}}]',
+  ].join('\n');
+
+  it('places each problem on its line, inside block scalars too, and accepts good and escaped conditions', () => {
+    const text = blueprint([
+      `'$.status.readyReplicas = 2'`,
+      `'{{ if (eq .status.phase "Running") }}true{{ else }}false{{ end }}'`,
+      '|\n                  $.status.readyReplicas >= 1 &&\n                    len($.spec.template) >> 1',
+      `'$.status.readyReplicas >= 1'`,
+      `'\\{{ if (eq .status.phase "Running") }}true\\{{ end }}'`,
+    ]);
+    const { diagnostics } = validateText(text, 'waiter.yaml');
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.line, d.path]),
+      [
+        ['invalid-wait-condition', 14, 'actions.backup.phases[0].args.conditions.anyOf[0].condition'],
+        ['go-template-condition', 16, 'actions.backup.phases[0].args.conditions.anyOf[1].condition'],
+        ['invalid-wait-condition', 20, 'actions.backup.phases[0].args.conditions.anyOf[2].condition'],
+      ],
+    );
+    assert.match(diagnostics[0]!.message, /"=" is not an operator; compare with == at column 24/);
+    assert.equal(diagnostics[1]!.hint, 'write it as: $.status.phase == "Running"');
+    assert.match(diagnostics[2]!.message, /at line 2, column 25/);
   });
 });
