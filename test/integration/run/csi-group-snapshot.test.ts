@@ -2,84 +2,27 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import type { RunActionResult } from '../../../src/run/types.ts';
 import type { SnapshotRecord } from '../../support/csi-driver/store.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
 import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { failure, GROUP_SNAPSHOT_API, listSnapshots, outputFile as output, runner, SNAPSHOT_API, succeeded, task, type Phase, type VolumeSnapshot } from './csi-blueprints.ts';
 
 // CreateCSIGroupSnapshot over two PVCs through a real worker: a VolumeGroupSnapshot taken by the stack's
 // snapshot controllers (one cut by the driver), and the fallback of one VolumeSnapshot per PVC; each member
 // restores into a PVC a pod reads; DeleteCSISnapshot removes a group by its name.
-const SNAPSHOT_API = { group: 'snapshot.storage.k8s.io', version: 'v1' };
-const GROUP_SNAPSHOT_API = { group: 'groupsnapshot.storage.k8s.io', version: 'v1' };
-
-interface VolumeSnapshot {
-  metadata: { name: string; uid: string; labels?: Record<string, string> };
-  spec: { source: { persistentVolumeClaimName?: string } };
-  status?: { readyToUse?: boolean; boundVolumeSnapshotContentName?: string; volumeGroupSnapshotName?: string };
-}
-
-type Phase = Record<string, unknown>;
-
 let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
 let worker: Worker;
 let running: Promise<void>;
+let run: ReturnType<typeof runner>;
+const snapshots = (labelSelector?: string) => listSnapshots(clients, namespace.name, labelSelector);
 
-function task(name: string, command: string, claims: Record<string, string>): Phase {
-  return {
-    name,
-    func: 'KubeTask',
-    retry: { maxAttempts: 1 },
-    args: {
-      namespace: '{{Namespace}}',
-      image: 'busybox:1.36',
-      command: ['sh', '-c', command],
-      podOverride: {
-        volumes: Object.entries(claims).map(([mount, claim]) => ({ name: mount, persistentVolumeClaim: { claimName: claim } })),
-        containers: [{ name: 'container', volumeMounts: Object.keys(claims).map((mount) => ({ name: mount, mountPath: `/${mount}` })) }],
-      },
-    },
-  };
-}
-
-const output = (key: string, file: string) => `echo "###Phase-output###: {\\"key\\":\\"${key}\\",\\"value\\":\\"$(cat ${file})\\"}"`;
 const group = (id: string, extra: Record<string, unknown> = {}): Phase => ({ name: id, func: 'CreateCSIGroupSnapshot', retry: { maxAttempts: 1 }, args: { namespace: '{{Namespace}}', pvcs: ['alpha', 'beta'], ...extra } });
 const restore = (name: string, snapshot: string, pvc: string): Phase => ({ name, func: 'RestoreCSISnapshot', args: { namespace: '{{Namespace}}', name: snapshot, pvc, storageClass: 'other-class' } });
 const deleteGroup = (name: string): Phase => ({ name: 'delete', func: 'DeleteCSISnapshot', args: { namespace: '{{Namespace}}', name, group: true } });
-
-async function run(id: string, phases: Phase[]): Promise<RunActionResult | WorkflowFailedError> {
-  const blueprint = JSON.stringify({
-    apiVersion: 'cairn.io/v1alpha1',
-    kind: 'Blueprint',
-    metadata: { name: 'csi-group-test' },
-    actions: { backup: { kinds: ['Namespace'], phases }, restore: { kinds: ['Namespace'], phases: [{ name: 'r', func: 'Sleep', args: { duration: '1ms' } }] } },
-  });
-  return fixture.client.workflow
-    .execute('runAction', { taskQueue: fixture.taskQueue, workflowId: `${fixture.taskQueue}-${id}`, args: [{ blueprint: { inline: blueprint }, action: 'backup', target: `namespace/${namespace.name}` }] })
-    .then((r) => r as RunActionResult, (e: WorkflowFailedError) => e);
-}
-
-function succeeded(outcome: RunActionResult | WorkflowFailedError): RunActionResult {
-  assert.ok(!(outcome instanceof Error), `the run failed: ${outcome instanceof Error ? String((outcome.cause as Error | undefined)?.message ?? outcome.message) : ''}`);
-  return outcome;
-}
-
-function failure(outcome: RunActionResult | WorkflowFailedError): string {
-  assert.ok(outcome instanceof Error, 'the run should have failed');
-  return String((outcome.cause as Error | undefined)?.message);
-}
-
-async function snapshots(labelSelector?: string): Promise<VolumeSnapshot[]> {
-  const list = (await clients.custom.listNamespacedCustomObject({ ...SNAPSHOT_API, namespace: namespace.name, plural: 'volumesnapshots', ...(labelSelector ? { labelSelector } : {}) })) as {
-    items: VolumeSnapshot[];
-  };
-  return list.items;
-}
 
 async function groupSnapshots(): Promise<{ metadata: { name: string; uid: string } }[]> {
   return ((await clients.custom.listNamespacedCustomObject({ ...GROUP_SNAPSHOT_API, namespace: namespace.name, plural: 'volumegroupsnapshots' })) as { items: { metadata: { name: string; uid: string } }[] }).items;
@@ -109,6 +52,7 @@ before(async () => {
       body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'cairn-csi', resources: { requests: { storage: '1Gi' } } } },
     });
   }
+  run = runner(fixture, () => namespace.name);
   worker = await inProcessWorker(fixture);
   running = worker.run();
 });

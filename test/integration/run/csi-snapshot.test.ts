@@ -3,85 +3,25 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { waitUntil } from '../../../scripts/stack/process.ts';
-import type { RunActionResult } from '../../../src/run/types.ts';
 import { claimVolumeDir } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
 import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { failure, listSnapshots, outputFile as output, runner, SNAPSHOT_API, succeeded, task } from './csi-blueprints.ts';
 
 // The CSI snapshot functions through a real worker running blueprints, against the stack's real
 // external-snapshotter and external-provisioner over the test-side driver; files are written and read by
 // pods the pod runtime plays.
-const SNAPSHOT_API = { group: 'snapshot.storage.k8s.io', version: 'v1' };
-
-interface VolumeSnapshot {
-  metadata: { name: string; uid: string; labels?: Record<string, string> };
-  spec: { source: { persistentVolumeClaimName?: string } };
-  status?: { readyToUse?: boolean; boundVolumeSnapshotContentName?: string; restoreSize?: string };
-}
-
-type Phase = Record<string, unknown>;
-
 let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
 let worker: Worker;
 let running: Promise<void>;
+let run: ReturnType<typeof runner>;
 const clusterObjects: { kind: 'PersistentVolume' | 'VolumeSnapshotContent'; name: string }[] = [];
-
-/** A KubeTask whose pod mounts `claims` (mount name → PVC) at `/<mount name>`. */
-function task(name: string, command: string, claims: Record<string, string>): Phase {
-  return {
-    name,
-    func: 'KubeTask',
-    retry: { maxAttempts: 1 },
-    args: {
-      namespace: '{{Namespace}}',
-      image: 'busybox:1.36',
-      command: ['sh', '-c', command],
-      podOverride: {
-        volumes: Object.entries(claims).map(([mount, claim]) => ({ name: mount, persistentVolumeClaim: { claimName: claim } })),
-        containers: [{ name: 'container', volumeMounts: Object.keys(claims).map((mount) => ({ name: mount, mountPath: `/${mount}` })) }],
-      },
-    },
-  };
-}
-
-const output = (key: string, file: string) => `echo "###Phase-output###: {\\"key\\":\\"${key}\\",\\"value\\":\\"$(cat ${file})\\"}"`;
-
-/** Runs `phases` as the backup action of a blueprint; the workflow ID (and so each phase's resource names) comes from `id`. */
-async function run(id: string, phases: Phase[]): Promise<RunActionResult | WorkflowFailedError> {
-  // JSON is YAML: the blueprint is written as data.
-  const blueprint = JSON.stringify({
-    apiVersion: 'cairn.io/v1alpha1',
-    kind: 'Blueprint',
-    metadata: { name: 'csi-snapshot-test' },
-    actions: { backup: { kinds: ['Namespace'], phases }, restore: { kinds: ['Namespace'], phases: [{ name: 'r', func: 'Sleep', args: { duration: '1ms' } }] } },
-  });
-  return fixture.client.workflow
-    .execute('runAction', { taskQueue: fixture.taskQueue, workflowId: `${fixture.taskQueue}-${id}`, args: [{ blueprint: { inline: blueprint }, action: 'backup', target: `namespace/${namespace.name}` }] })
-    .then((r) => r as RunActionResult, (e: WorkflowFailedError) => e);
-}
-
-function succeeded(outcome: RunActionResult | WorkflowFailedError): RunActionResult {
-  assert.ok(!(outcome instanceof Error), `the run failed: ${outcome instanceof Error ? String((outcome.cause as Error | undefined)?.message ?? outcome.message) : ''}`);
-  return outcome;
-}
-
-function failure(outcome: RunActionResult | WorkflowFailedError): string {
-  assert.ok(outcome instanceof Error, 'the run should have failed');
-  return String((outcome.cause as Error | undefined)?.message);
-}
-
-async function snapshots(labelSelector?: string): Promise<VolumeSnapshot[]> {
-  const list = (await clients.custom.listNamespacedCustomObject({ ...SNAPSHOT_API, namespace: namespace.name, plural: 'volumesnapshots', ...(labelSelector ? { labelSelector } : {}) })) as {
-    items: VolumeSnapshot[];
-  };
-  return list.items;
-}
+const snapshots = (labelSelector?: string) => listSnapshots(clients, namespace.name, labelSelector);
 
 async function createClaim(name: string, storage = '1Gi'): Promise<void> {
   await clients.core.createNamespacedPersistentVolumeClaim({
@@ -98,6 +38,7 @@ before(async () => {
   fixture = await temporalFixture('csi-snapshot');
   namespace = await testNamespace('csi-snapshot');
   await createClaim('data');
+  run = runner(fixture, () => namespace.name);
   worker = await inProcessWorker(fixture);
   running = worker.run();
 });
@@ -248,7 +189,7 @@ describe('failures are clear and leave nothing behind', () => {
 
     const message = failure(await run('lost', [{ name: 'snap', func: 'CreateCSISnapshot', retry: { maxAttempts: 1 }, args: snapshotArgs({ pvc: 'lost', labels: { purpose: 'lost' } }) }]));
     assert.match(message, /VolumeSnapshot .* failed: .*source volume pvc-.*-lost does not exist/);
-    await waitUntil('the failed snapshot to be deleted', async () => (await snapshots('purpose=lost')).length === 0, 30_000);
+    await waitUntil('the failed snapshot to be deleted', async () => (await snapshots('purpose=lost')).length === 0, 120_000);
 
     // WaitForSnapshotReady reports the same error for a snapshot made by hand.
     await clients.custom.createNamespacedCustomObject({
