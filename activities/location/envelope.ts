@@ -89,7 +89,8 @@ export async function loadKek(defaultFile: string, options: { create?: boolean }
   try {
     return await readKekFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || process.env.CAIRN_KEK_FILE) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (process.env.CAIRN_KEK_FILE) throw new Error(`no KEK: CAIRN_KEK_FILE names ${file}, which does not exist (create one with 'cairn keys generate ${file}')`);
     if (!options.create) throw new Error(`no KEK: ${file} does not exist; set CAIRN_KEK_FILE (or CAIRN_KEK) to the KEK that wrapped this location's keys`);
     await createKekFile(file).catch((writeError: NodeJS.ErrnoException) => {
       if (writeError.code !== 'EEXIST') throw writeError;

@@ -34,8 +34,8 @@ export class S3Error extends Error {
   }
 }
 
-/** Codes S3 gives when the credentials are wrong or lack a permission. */
-export const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken']);
+/** Codes S3 gives when the credentials are wrong or lack a permission (XAdminUserNotFound: versitygw's unknown key). */
+export const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'XAdminUserNotFound']);
 
 export interface S3Object {
   key: string;
@@ -62,7 +62,8 @@ export class S3Client {
   /** The object's bytes, or undefined when there is no such key. */
   async get(key: string): Promise<Buffer | undefined> {
     const response = await this.#send('GET', key, {});
-    if (response.status === 404 && errorCode(response) !== 'NoSuchBucket') return undefined;
+    // Only a missing key is "no such object": some gateways answer an unknown access key with 404 too.
+    if (response.status === 404 && (errorCode(response) ?? 'NoSuchKey') === 'NoSuchKey') return undefined;
     this.#check(response, `GET ${key}`);
     return response.body;
   }
