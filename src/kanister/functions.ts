@@ -20,9 +20,13 @@ export const KANISTER_FUNCTIONS = [
 
 export type FunctionMapping = { func: string } | { problem: Problem };
 
+/** Kanister functions Cairn runs under another name: `Wait` is deprecated in Kanister for WaitV2, whose args it shares. */
+const RENAMED: Record<string, string> = { Wait: 'WaitV2' };
+
 export function mapKanisterFunction(name: string): FunctionMapping {
   const catalog = functionCatalog();
   if (catalog.has(name)) return { func: name };
+  if (Object.hasOwn(RENAMED, name) && catalog.has(RENAMED[name]!)) return { func: RENAMED[name]! };
   if (Object.hasOwn(UNSUPPORTED_FUNCTIONS, name)) {
     return { problem: { code: 'unsupported-function', message: `function "${name}" is not supported: ${UNSUPPORTED_FUNCTIONS[name]}` } };
   }

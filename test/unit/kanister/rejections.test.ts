@@ -163,7 +163,7 @@ describe('bad input files', () => {
     ]);
   });
 
-  it("rejects WaitV2 conditions, which Kanister evaluates against the watched object, and translates the rest", () => {
+  it("rejects a WaitV2 condition that Cairn's condition language cannot express, and translates the rest", () => {
     const text = [
       'apiVersion: cr.kanister.io/v1alpha1',
       'kind: Blueprint',
@@ -178,11 +178,12 @@ describe('bad input files', () => {
       '        timeout: 5m',
       '        conditions:',
       '          anyOf:',
-      '          - condition: \'{{ if (eq .status.phase "Running") }}true{{ else }}false{{ end }}\'',
+      '          - condition: \'{{ if (eq (len .status.containerStatuses) 2) }}true{{ else }}false{{ end }}\'',
       '            objectReference: {apiVersion: v1, resource: pods, name: "{{ index .Deployment.Pods 0 }}", namespace: "{{ .Deployment.Namespace }}"}',
     ].join('\n');
     const result = importKanisterText(text, 'wait.yaml');
-    assert.deepEqual(places(result.diagnostics), [['unsupported-wait-condition', 14, 24]]);
+    assert.deepEqual(places(result.diagnostics), [['unsupported-wait-condition', 14, 36]]);
+    assert.match(result.diagnostics[0]!.message, /"len" has no equivalent/);
   });
 
   it('keeps keys such as __proto__ as data', () => {
