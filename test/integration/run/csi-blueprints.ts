@@ -18,7 +18,10 @@ export interface VolumeSnapshot {
 export type Phase = Record<string, unknown>;
 export type Outcome = RunActionResult | WorkflowFailedError;
 
-/** A KubeTask whose pod (played by the pod runtime) mounts `claims` (mount name → PVC) at `/<mount name>`. */
+/**
+ * A KubeTask whose pod (played by the pod runtime) mounts `claims` (mount name → PVC) at `/mnt/<mount name>`:
+ * under a directory the host has, so the runtime overlays it instead of creating directories on the host.
+ */
 export function task(name: string, command: string, claims: Record<string, string>): Phase {
   return {
     name,
@@ -30,7 +33,7 @@ export function task(name: string, command: string, claims: Record<string, strin
       command: ['sh', '-c', command],
       podOverride: {
         volumes: Object.entries(claims).map(([mount, claim]) => ({ name: mount, persistentVolumeClaim: { claimName: claim } })),
-        containers: [{ name: 'container', volumeMounts: Object.keys(claims).map((mount) => ({ name: mount, mountPath: `/${mount}` })) }],
+        containers: [{ name: 'container', volumeMounts: Object.keys(claims).map((mount) => ({ name: mount, mountPath: `/mnt/${mount}` })) }],
       },
     },
   };

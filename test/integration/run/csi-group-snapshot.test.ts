@@ -67,12 +67,12 @@ after(async () => {
 it('takes one VolumeGroupSnapshot of two PVCs in one cut; each member restores the files of that moment', async () => {
   const result = succeeded(
     await run('vgs', [
-      task('write', 'echo alpha-1 > /alpha/v.txt; echo beta-1 > /beta/v.txt', { alpha: 'alpha', beta: 'beta' }),
+      task('write', 'echo alpha-1 > /mnt/alpha/v.txt; echo beta-1 > /mnt/beta/v.txt', { alpha: 'alpha', beta: 'beta' }),
       group('group', { labels: { purpose: 'vgs' } }),
-      task('change', 'echo alpha-2 > /alpha/v.txt; echo beta-2 > /beta/v.txt', { alpha: 'alpha', beta: 'beta' }),
+      task('change', 'echo alpha-2 > /mnt/alpha/v.txt; echo beta-2 > /mnt/beta/v.txt', { alpha: 'alpha', beta: 'beta' }),
       restore('restoreAlpha', '{{index Phases.group.Output.snapshots "alpha"}}', 'alpha-restored'),
       restore('restoreBeta', '{{index Phases.group.Output.snapshots "beta"}}', 'beta-restored'),
-      task('check', `${output('alpha', '/a/v.txt')}; ${output('beta', '/b/v.txt')}`, { a: 'alpha-restored', b: 'beta-restored' }),
+      task('check', `${output('alpha', '/mnt/a/v.txt')}; ${output('beta', '/mnt/b/v.txt')}`, { a: 'alpha-restored', b: 'beta-restored' }),
     ]),
   );
   const outputs = result.phaseOutputs.group!;
@@ -113,11 +113,11 @@ it('a retried CreateCSIGroupSnapshot adopts the group of the earlier attempt', a
 it('without the group API (method: VolumeSnapshots) cuts one snapshot per PVC, tied by a label, deleted as a group', async () => {
   const result = succeeded(
     await run('separate', [
-      task('write', 'echo alpha-3 > /alpha/v.txt; echo beta-3 > /beta/v.txt', { alpha: 'alpha', beta: 'beta' }),
+      task('write', 'echo alpha-3 > /mnt/alpha/v.txt; echo beta-3 > /mnt/beta/v.txt', { alpha: 'alpha', beta: 'beta' }),
       group('group', { method: 'VolumeSnapshots', pvcs: 'alpha, beta', snapshotClass: 'cairn-snapclass' }),
-      task('change', 'echo alpha-4 > /alpha/v.txt', { alpha: 'alpha' }),
+      task('change', 'echo alpha-4 > /mnt/alpha/v.txt', { alpha: 'alpha' }),
       restore('restoreAlpha', '{{index Phases.group.Output.snapshots "alpha"}}', 'alpha-separate'),
-      task('check', output('alpha', '/a/v.txt'), { a: 'alpha-separate' }),
+      task('check', output('alpha', '/mnt/a/v.txt'), { a: 'alpha-separate' }),
     ]),
   );
   const outputs = result.phaseOutputs.group!;

@@ -64,16 +64,16 @@ describe('CreateCSISnapshot → WaitForSnapshotReady → RestoreCSISnapshot → 
   it('restores the files of snapshot time into a larger PVC of another class, then deletes the snapshot and its content', async () => {
     const result = succeeded(
       await run('flow', [
-        task('write', 'echo before > /data/hello.txt', { data: 'data' }),
+        task('write', 'echo before > /mnt/data/hello.txt', { data: 'data' }),
         { name: 'snap', func: 'CreateCSISnapshot', args: snapshotArgs({ waitForReady: false, labels: { purpose: 'flow' } }) },
         { name: 'ready', func: 'WaitForSnapshotReady', args: { namespace: '{{Namespace}}', name: '{{Phases.snap.Output.name}}', timeout: '2m' } },
-        task('change', 'echo after > /data/hello.txt', { data: 'data' }),
+        task('change', 'echo after > /mnt/data/hello.txt', { data: 'data' }),
         {
           name: 'restore',
           func: 'RestoreCSISnapshot',
           args: { namespace: '{{Namespace}}', name: '{{Phases.snap.Output.name}}', pvc: 'restored', storageClass: 'other-class', restoreSize: '2Gi', labels: { purpose: 'flow' } },
         },
-        task('check', output('content', '/restored/hello.txt'), { restored: 'restored' }),
+        task('check', output('content', '/mnt/restored/hello.txt'), { restored: 'restored' }),
         { name: 'delete', func: 'DeleteCSISnapshot', args: { namespace: '{{Namespace}}', name: '{{Phases.snap.Output.name}}' } },
       ]),
     );
