@@ -9,7 +9,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { checkApplication, keyFileKey, kopiaDir, repositoryIdentity } from '../../src/location/layout.ts';
-import { kekId, loadKek, parseWrappedKey, serializeWrappedKey, unwrapKey, wrapKey, WrongKekError } from '../location/envelope.ts';
+import { loadKek, parseWrappedKey, serializeWrappedKey, unwrapKey, wrapKey, WrongKekError } from '../location/envelope.ts';
 import type { OpenedLocation } from '../location/location.ts';
 import { defaultKekFile } from '../location/profiles.ts';
 import { kopiaOrThrow, runKopia, type KopiaSession } from './kopia.ts';
@@ -33,17 +33,18 @@ export interface OpenOptions {
 
 const opening = new Map<string, Promise<Repository>>();
 
-/** Creates the repository on first use, else connects to it; concurrent callers in one process share the work. */
-export function openRepository(location: OpenedLocation, application: string, options: OpenOptions = {}): Promise<Repository> {
-  try {
-    checkApplication(application);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  const cacheKey = [location.identity, application, location.credentialsHash, options.kek ? kekId(options.kek) : 'worker'].join('|');
+/**
+ * Creates the repository on first use, else connects to it. The key file is read and unwrapped on every call
+ * (a wrong or rotated-away KEK fails at once, in a long-running worker too); the kopia connection is shared by
+ * the callers of one process that arrive at the same password.
+ */
+export async function openRepository(location: OpenedLocation, application: string, options: OpenOptions = {}): Promise<Repository> {
+  checkApplication(application);
+  const password = await repositoryPassword(location, application, options.kek);
+  const cacheKey = [location.identity, application, location.credentialsHash, createHash('sha256').update(password).digest('hex')].join('|');
   let pending = opening.get(cacheKey);
   if (!pending) {
-    pending = open(location, application, options);
+    pending = open(location, application, password);
     opening.set(cacheKey, pending);
     pending.catch(() => opening.delete(cacheKey));
   }
@@ -72,9 +73,8 @@ export async function repositoryPassword(location: OpenedLocation, application: 
   }
 }
 
-async function open(location: OpenedLocation, application: string, options: OpenOptions): Promise<Repository> {
+async function open(location: OpenedLocation, application: string, password: string): Promise<Repository> {
   const identity = repositoryIdentity(application);
-  const password = await repositoryPassword(location, application, options.kek);
   const cacheRoot = process.env.CAIRN_CACHE_DIR ?? join(homedir(), '.cache', 'cairn');
   const configDir = join(cacheRoot, 'kopia', createHash('sha256').update(`${location.identity}${kopiaDir(application)}`).digest('hex').slice(0, 16));
   const session: KopiaSession = { password, configDir, env: location.kopiaEnv };
