@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { FUNCTIONS } from '../../../activities/functions/index.ts';
+import { innermostMessage } from '../../../src/diagnostics.ts';
+import { createManifests } from '../../../src/kube/apply.ts';
+import type { RunActionResult } from '../../../src/run/types.ts';
+import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+
+// The shipped etcd blueprint against a real etcd 3.6 playing the example's pod, with authentication on:
+// 100,000 keys with history and a lease; etcdctl snapshot save streamed into kopia; writes after it and every
+// key deleted; a restore that rebuilds the member with etcdutl, stops etcd, swaps the member directory and
+// starts it again; every key, value and revision is back.
+const ROOT = join(import.meta.dirname, '../../..');
+const PASSWORD = `etcd-${randomBytes(9).toString('hex')}`;
+const KEYS = 100_000;
+
+let harness: BlueprintHarness;
+
+before(async () => {
+  harness = await blueprintHarness('etcd-blueprint', 'etcd', (namespace) => `statefulset/${namespace}/etcd`);
+  const { clients, namespace } = harness;
+  await createManifests(clients, join(ROOT, 'examples/etcd-app'), namespace, (file) => file.startsWith('00-config.'));
+  await clients.core.patchNamespacedSecret(
+    { name: 'etcd-credentials', namespace, body: { stringData: { ETCD_ROOT_PASSWORD: PASSWORD } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  await createManifests(clients, join(ROOT, 'examples/etcd-app'), namespace, (file) => file.startsWith('10-etcd.'));
+  await waitForPod(clients, namespace, 'etcd-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+});
+
+after(async () => {
+  await harness?.close();
+});
+
+/** etcdctl in the pod as root (once authentication is on); the runtime's exec env has the endpoint. */
+async function etcdctl(script: string): Promise<string> {
+  const command = ['sh', '-c', `export ETCDCTL_USER=root ETCDCTL_PASSWORD="$1"; ${script}`, 'sh', PASSWORD];
+  return (await execUntilSuccess(harness.clients, harness.namespace, 'etcd-0', 'etcd', command)).stdout.trim();
+}
+
+/** Every key with its value, lease and revisions, and the store's revision, hashed: equal means the same store. */
+const fingerprint = () => etcdctl(`etcdctl get "" --prefix -w fields | grep -v '^"\\(ClusterID\\|MemberID\\|RaftTerm\\)"' | sha256sum | cut -c1-64; etcdctl get "" --prefix --count-only -w fields | sed -n 's/^"Count" : //p'`);
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/**
+ * The test seeds through etcd's JSON gateway (transactions of 128 puts, the server's limit): 100,000 `etcdctl
+ * put` processes would take many minutes. The endpoint is the pod's own address, from its exec env.
+ */
+async function seed(): Promise<void> {
+  const endpoint = (await execUntilSuccess(harness.clients, harness.namespace, 'etcd-0', 'etcd', ['sh', '-c', 'echo "$ETCDCTL_ENDPOINTS"'])).stdout.trim();
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${endpoint}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    const text = await response.text();
+    assert.equal(response.status, 200, `${path}: ${text}`);
+    return JSON.parse(text) as Record<string, string>;
+  };
+  for (let start = 1; start <= KEYS; start += 128) {
+    const puts = [];
+    for (let i = start; i < Math.min(start + 128, KEYS + 1); i++) puts.push({ requestPut: { key: b64(`config/${String(i).padStart(6, '0')}`), value: b64(`value-${i}-${(i * 7919) % 100_003}`) } });
+    await post('/v3/kv/txn', { success: puts });
+  }
+  // History: a rewritten key (version 2), a deleted one, and a key bound to a lease.
+  await post('/v3/kv/put', { key: b64('config/000001'), value: b64('rewritten') });
+  await post('/v3/kv/deleterange', { key: b64('config/000002') });
+  await post('/v3/kv/put', { key: b64('config/000002'), value: b64('recreated') });
+  const lease = await post('/v3/lease/grant', { TTL: 3600 });
+  await post('/v3/kv/put', { key: b64('session/worker-1'), value: b64('alive'), lease: lease.ID });
+}
+
+let backup: RunActionResult;
+let backupPoint: string;
+
+it('seeds 100,000 keys, turns authentication on, and streams an etcdctl snapshot into kopia', async () => {
+  await seed();
+  // What the image does at first start with ETCD_ROOT_PASSWORD (the pod runtime passes no ETCD_* to etcd).
+  const enable = await execInPod(harness.clients, harness.namespace, 'etcd-0', 'etcd', ['sh', '-c', 'etcdctl user add root --new-user-password="$1" && etcdctl auth enable', 'sh', PASSWORD]);
+  assert.equal(enable.exitCode, 0, enable.stderr);
+  backupPoint = await fingerprint();
+  assert.match(backupPoint, new RegExp(`^[0-9a-f]{64}\\n${KEYS + 1}$`));
+
+  backup = await harness.run('backup');
+  const snapshot = backup.outputArtifacts.etcdSnapshot?.KeyValue;
+  assert.match(snapshot?.snapshotID ?? '', /^[0-9a-f]{32}$/);
+  assert.ok(Number(snapshot?.logicalBytes) > 5_000_000, `snapshot of ${snapshot?.logicalBytes} bytes`);
+  assert.equal(await etcdctl('ls -A "$ETCD_DATA_DIR" | tr "\\n" " "'), 'member', 'the staged snapshot is removed');
+});
+
+it('restores every key, value, lease and revision after later writes and a full delete', async () => {
+  await etcdctl('etcdctl put config/000003 changed >/dev/null && etcdctl put late/1 x >/dev/null');
+  assert.notEqual(await fingerprint(), backupPoint);
+  await etcdctl('etcdctl del "" --prefix >/dev/null');
+  assert.equal(await etcdctl('etcdctl get "" --prefix --count-only -w fields | sed -n "s/^\\"Count\\" : //p"'), '0');
+  const podBefore = await harness.clients.core.readNamespacedPod({ namespace: harness.namespace, name: 'etcd-0' });
+
+  const restore = await harness.run('restore', { artifacts: backup.outputArtifacts });
+  assert.equal(restore.phaseOutputs.inspect?.memberName, 'etcd-0');
+  assert.equal(restore.phaseOutputs.waitHealthy?.keys, String(KEYS + 1));
+  assert.equal(await fingerprint(), backupPoint);
+  const podAfter = await harness.clients.core.readNamespacedPod({ namespace: harness.namespace, name: 'etcd-0' });
+  assert.notEqual(podAfter.metadata?.uid, podBefore.metadata?.uid, 'etcd was stopped and started again');
+  assert.equal(await etcdctl('etcdctl get session/worker-1 --print-value-only'), 'alive');
+  assert.equal(await etcdctl('ls -A "$ETCD_DATA_DIR/.cairn-replaced"'), 'member', 'the replaced member is kept once');
+});
+
+it('validate reports health and counts, and fails when the count is not the expected one', async () => {
+  const validation = await harness.run('validate', { options: { expectedKeys: String(KEYS + 1), samplePrefix: 'session/', expectedSampleKeys: '1' } });
+  const outputs = validation.phaseOutputs.inspect ?? {};
+  assert.equal(outputs.keys, String(KEYS + 1));
+  assert.equal(outputs.sampleKeys, '1');
+  assert.equal(outputs.serverVersion, '3.6.4');
+  assert.ok(Number(outputs.dbSize) > 5_000_000);
+
+  await assert.rejects(harness.run('validate', { label: 'validate-mismatch', options: { expectedKeys: '7' } }), (error) => {
+    assert.match(innermostMessage(error), new RegExp(`etcd holds ${KEYS + 1} keys, expected 7`));
+    return true;
+  });
+});
+
+it('a backup that is not an etcd snapshot is refused before etcd is stopped', async () => {
+  const garbage = await harness.run('backup', {
+    label: 'not-a-snapshot',
+    inline: `apiVersion: cairn.io/v1alpha1
+kind: Blueprint
+metadata: {name: not-a-snapshot}
+actions:
+  backup:
+    kinds: [StatefulSet]
+    outputArtifacts:
+      etcdSnapshot: {keyValue: {snapshotID: "{{Phases.garbage.Output.snapshotID}}"}}
+    phases:
+      - name: garbage
+        func: BackupStream
+        args: {namespace: "{{Target.namespace}}", pod: "{{index Target.pods 0}}", command: [sh, -c, "head -c 100000 /dev/urandom"]}
+  restore:
+    kinds: [StatefulSet]
+    phases: [{name: r, func: Sleep, args: {duration: 1ms}}]
+`,
+  });
+  const podBefore = await harness.clients.core.readNamespacedPod({ namespace: harness.namespace, name: 'etcd-0' });
+  await assert.rejects(harness.run('restore', { label: 'restore-garbage', artifacts: garbage.outputArtifacts }), (error) => {
+    assert.match(innermostMessage(error), /phase stageSnapshot/);
+    return true;
+  });
+  const podAfter = await harness.clients.core.readNamespacedPod({ namespace: harness.namespace, name: 'etcd-0' });
+  assert.equal(podAfter.metadata?.uid, podBefore.metadata?.uid, 'etcd was never stopped');
+  assert.equal(await fingerprint(), backupPoint);
+});
+
+it('fails on a wrong password without leaking it, and no run leaks the real one', async () => {
+  await harness.clients.core.createNamespacedSecret({ namespace: harness.namespace, body: { metadata: { name: 'stale-credentials' }, stringData: { ETCD_ROOT_PASSWORD: 'not-the-password' } } });
+  await assert.rejects(harness.run('validate', { label: 'wrong-password', options: { credentialsSecret: 'stale-credentials' } }), (error) => {
+    assert.match(innermostMessage(error), /authentication failed/);
+    assert.doesNotMatch(innermostMessage(error), /not-the-password/);
+    return true;
+  });
+  await harness.assertNoSecretInHistories(PASSWORD);
+  await harness.assertNoSecretInHistories('not-the-password');
+});
+
+it('delete removes the snapshot from the location', { skip: FUNCTIONS.has('LocationDelete') ? false : 'LocationDelete is not implemented by this worker yet' }, async () => {
+  const deletion = await harness.run('delete', { artifacts: backup.outputArtifacts });
+  assert.deepEqual(deletion.phaseOutputs.deleteSnapshot?.deletedSnapshots, [backup.outputArtifacts.etcdSnapshot?.KeyValue.snapshotID]);
+});
