@@ -31,14 +31,31 @@ const SINK_HIGH_WATER = 4 * 1024 * 1024;
 
 /** Counts bytes on their way to `target` and passes `target`'s backpressure back to its writer. */
 class CountingSink extends Writable {
+  /** Bytes handed to `target`. */
   bytes = 0;
+  private waiting = 0;
   constructor(private readonly target: Writable) {
     super({ highWaterMark: SINK_HIGH_WATER });
   }
+  /** Bytes written into the sink so far, whether or not `target` has taken them yet. */
+  get received(): number {
+    // writableLength counts the chunk being handed over, which `bytes` already does.
+    return this.bytes + this.writableLength - this.waiting;
+  }
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.bytes += chunk.length;
-    if (this.target.write(chunk)) callback();
-    else this.target.once('drain', () => callback());
+    if (this.target.write(chunk)) return callback();
+    this.waiting = chunk.length;
+    const settle = (error?: Error) => {
+      this.waiting = 0;
+      this.target.off('drain', onDrain);
+      this.target.off('close', onClose);
+      callback(error);
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(new Error('the consumer stopped reading'));
+    this.target.on('drain', onDrain);
+    this.target.on('close', onClose);
   }
 }
 
@@ -62,24 +79,45 @@ export async function snapshotCommandOutput(
 ): Promise<{ snapshotID: string; bytes: number }> {
   const writer = openSnapshotWriter(repository, snapshot);
   const sink = new CountingSink(writer.input);
+  // Errors of the sink (kopia gone) are read from kopia's exit below; unhandled they would crash the worker.
+  sink.on('error', () => {});
+  // A kopia that dies mid-stream (location full, repository unreachable) ends the exec instead of draining it.
+  const stop = new AbortController();
+  const cancel = () => stop.abort();
+  context.signal.addEventListener('abort', cancel, { once: true });
+  let committing = false;
+  let kopiaFailure: string | undefined;
+  void writer.exited.then(({ code, stderr }) => {
+    if (committing) return;
+    kopiaFailure = `kopia snapshot create failed (exit ${code}) after ${sink.bytes} bytes: ${stderr}`;
+    stop.abort();
+  });
   const stopBeating = heartbeatEvery(context, () => ({ bytes: sink.bytes }));
   try {
-    const result = await execInPod(context.kube().config, { ...command, stdout: sink, signal: context.signal }).catch(async (error: unknown) => {
+    const result = await execInPod(context.kube().config, { ...command, stdout: sink, signal: stop.signal }).catch(async (error: unknown) => {
+      committing = true;
       await writer.abort();
-      throw error;
+      throw kopiaFailure ? new Error(kopiaFailure) : error;
     });
     if (result.exitCode !== 0) {
+      // Counted as received: kopia may not have read all of it yet.
+      const received = sink.received;
+      committing = true;
       await writer.abort();
-      throw new Error(`${label} exited ${result.exitCode} in ${command.namespace}/${command.pod} (${command.container}) after ${sink.bytes} bytes; no snapshot was written${result.stderr ? `; stderr:\n${tail(result.stderr)}` : ''}`);
+      throw new Error(`${label} exited ${result.exitCode} in ${command.namespace}/${command.pod} (${command.container}) after ${received} bytes; no snapshot was written${result.stderr ? `; stderr:\n${tail(result.stderr)}` : ''}`);
     }
     // client-node ends stdout when the status arrives; what the sink still holds must reach kopia first.
     if (!sink.writableEnded) sink.end();
-    await finished(sink);
+    await finished(sink).catch(() => {
+      // kopia stopped reading: commit() reports its exit and stderr.
+    });
+    committing = true;
     const snapshotID = await writer.commit();
     context.heartbeat({ bytes: sink.bytes, snapshotID });
     return { snapshotID, bytes: sink.bytes };
   } finally {
     stopBeating();
+    context.signal.removeEventListener('abort', cancel);
   }
 }
 

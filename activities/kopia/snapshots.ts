@@ -124,6 +124,8 @@ export interface StreamSnapshotOptions {
  */
 export interface SnapshotWriter {
   input: Writable;
+  /** Resolves with kopia's exit code and stderr tail when it exits, expectedly or not. */
+  exited: Promise<{ code: number; stderr: string }>;
   /** Ends the input and waits for kopia; returns the new snapshot's ID. */
   commit(): Promise<string>;
   abort(): Promise<void>;
@@ -144,6 +146,7 @@ export function openSnapshotWriter(repository: Repository, options: StreamSnapsh
   const exited = exitOf(kopia);
   return {
     input: kopia.stdin!,
+    exited: exited.then((code) => ({ code, stderr: tailLines(stderr) })),
     async commit() {
       kopia.stdin!.end();
       const code = await exited;
