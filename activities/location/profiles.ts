@@ -139,7 +139,8 @@ export async function resolveProfile(name: string | undefined, sources: ProfileS
   }
   const clash = loaded.diagnostics.find((d) => d.code === 'duplicate-profile' && d.message.startsWith(`profile "${wanted}"`));
   if (found && !clash) return found;
-  const problems = loaded.diagnostics.filter((d) => d.severity === 'error');
+  // Errors of profile files, and the sources that could not be searched (one of them may hold the profile).
+  const problems = loaded.diagnostics.filter((d) => d.severity === 'error' || d.code === 'profiles-unreadable');
   const searched = `${sources.directory}${sources.kube && sources.namespace ? ` and Secrets/ConfigMaps labelled ${PROFILE_LABEL}=true in namespace ${sources.namespace}` : ''}`;
   const suggestion = didYouMean(wanted, loaded.profiles.map((p) => p.name));
   throw new CairnError([
