@@ -111,9 +111,13 @@ describe('an S3 location', () => {
     await clients.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 's3-creds' }, stringData: { id: stack.s3.accessKey, secret: stack.s3.secretKey } } });
     const yaml = s3ProfileYaml('from-cluster', stack, prefix, `{secretRef: {namespace: ${ns}, name: s3-creds, keys: {accessKeyId: id, secretAccessKey: secret}}}`);
     await clients.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'offsite', labels: { 'cairn.io/profile': 'true' } }, data: { 'profile.yaml': yaml } } });
+    // A profile may also live in a labelled Secret (here with its credentials in another Secret).
+    await clients.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'vault-profile', labels: { 'cairn.io/profile': 'true' } }, stringData: { 'vault.yaml': s3ProfileYaml('vault', stack, 'vault/', ENV_CREDENTIALS) } } });
     const sources = { ...profileSources(() => clients), namespace: ns };
     const profile = await resolveProfile('from-cluster', sources);
     assert.equal(profile.source, `configmap/${ns}/offsite/profile.yaml:1`);
+    assert.equal((await resolveProfile('vault', sources)).source, `secret/${ns}/vault-profile/vault.yaml:1`);
+    await assert.rejects(resolveProfile('from-cluster', { ...sources, namespace: 'default' }), /no location profile named "from-cluster" in .* namespace default/);
     const repository = await openRepository(await openLocation(profile, { kube: () => clients }), 'shop');
     assert.equal((await listSnapshots(repository)).length, 1, 'the same repository as through the environment credentials');
 
