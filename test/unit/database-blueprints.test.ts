@@ -56,7 +56,8 @@ for (const [name, { passwordKey }] of Object.entries(BLUEPRINTS)) {
     for (const action of ['backup', 'restore', 'delete', 'validate']) {
       it(`${action}: every template renders and every shell script parses`, () => {
         const plan = compileBlueprintText(text, file, { action, target });
-        for (const options of [{}, { credentialsSecret: 'other', passwordKey: 'PW', sampleTable: 'a.b', samplePattern: 'k:*', samplePrefix: 'p/' }]) {
+        const optionSets: JsonObject[] = [{}, { credentialsSecret: 'other', passwordKey: 'PW', sampleTable: 'a.b', samplePattern: 'k:*', samplePrefix: 'p/' }];
+        for (const options of optionSets) {
           const secretKey = 'passwordKey' in options ? 'PW' : passwordKey;
           for (const step of planSteps(plan)) {
             const rendered = renderValue(step.args, context(step, options, secretKey));
