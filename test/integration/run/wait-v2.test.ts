@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { defaultPayloadConverter, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import { WaitV2 } from '../../../activities/functions/WaitV2.ts';
+import type { JsonValue } from '../../../src/json.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
+import type { TemplateContext } from '../../../src/template/context.ts';
 import { waitUntil } from '../../../scripts/stack/process.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
 import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
@@ -131,4 +134,21 @@ it('refuses a condition that does not parse once rendered, naming the arg and th
   const outcome = await outcomeOf(await start('bad-condition', blueprint('1m', 'anyOf', [{ condition: `'{{Options.condition}}'`, name: 'gate' }]), { condition: '$.data.state = "open"' }));
   assert.ok(outcome instanceof Error);
   assert.match(String((outcome.cause as Error | undefined)?.message), /args\.conditions\.anyOf\[0\]\.condition does not parse: "=" is not an operator; compare with == at column 14/);
+});
+
+it('a retried attempt keeps the deadline of the attempt before: past it, one look and then the timeout', async () => {
+  // The function itself, as the phase runner calls it, with the previous attempt's heartbeat handed over.
+  const heartbeats: JsonValue[] = [];
+  const attempt = WaitV2.run({
+    args: { timeout: '10m', conditions: { anyOf: [{ condition: '$.data.state == "open"', objectReference: { apiVersion: 'v1', resource: 'configmaps', name: 'stuck' } }] } },
+    template: { Namespace: namespace.name } as TemplateContext,
+    kube: () => clients,
+    heartbeat: (details) => heartbeats.push(details ?? null),
+    previousHeartbeat: { deadline: Date.now() - 1000, mode: 'anyOf', conditions: [] },
+    signal: new AbortController().signal,
+    resourceName: (suffix) => `cairn-test-${suffix}`,
+    log: () => undefined,
+  });
+  await assert.rejects(attempt, /timed out after 10m waiting for any of the conditions; not holding:\nconfigmaps .*\/stuck: \$\.data\.state == "open" \(observed \$\.data\.state = "closed"\)/);
+  assert.equal(heartbeats.length, 1, 'it looked once, not for another 10 minutes');
 });
