@@ -38,8 +38,26 @@ export const KubeOps: CairnFunction = {
 };
 
 async function fromSpec(context: FunctionContext, operation: 'create' | 'apply'): Promise<FunctionOutputs> {
-  const { args, kube, template } = context;
+  const { args, kube } = context;
   const objects = specObjects(args.spec, operation);
+  const createdNow: ObjectTarget[] = [];
+  try {
+    return await eachObject(context, operation, objects, createdNow);
+  } catch (error) {
+    // A spec that cannot be completed is not retried: take back what this attempt created of it.
+    if (error instanceof PermanentFunctionError) {
+      for (const target of createdNow) {
+        await kube().dynamic.deleteObject(target.resource, target.name, target.namespace).catch((cleanup: unknown) => {
+          if (statusCodeOf(cleanup) !== 404) context.log('could not delete an object created before the failure', { object: describeTarget(target) });
+        });
+      }
+    }
+    throw error;
+  }
+}
+
+async function eachObject(context: FunctionContext, operation: 'create' | 'apply', objects: JsonObject[], createdNow: ObjectTarget[]): Promise<FunctionOutputs> {
+  const { args, kube, template } = context;
   let outputs: FunctionOutputs = {};
   for (const [index, object] of objects.entries()) {
     const where = objects.length > 1 ? `args.spec (object ${index + 1})` : 'args.spec';
@@ -50,13 +68,13 @@ async function fromSpec(context: FunctionContext, operation: 'create' | 'apply')
     if (namespace) metadata.namespace = namespace;
     else delete metadata.namespace;
     const target: ObjectTarget = { resource, name: String(metadata.name ?? metadata.generateName ?? ''), namespace };
-    const created = operation === 'create' ? await create(context, object, target, index) : await apply(context, object, target);
+    const created = operation === 'create' ? await create(context, object, target, index, createdNow) : await apply(context, object, target);
     outputs = referenceOutputs({ ...target, name: String((created.metadata as JsonObject).name) });
   }
   return outputs;
 }
 
-async function create(context: FunctionContext, object: JsonObject, target: ObjectTarget, index: number): Promise<JsonObject> {
+async function create(context: FunctionContext, object: JsonObject, target: ObjectTarget, index: number, createdNow: ObjectTarget[]): Promise<JsonObject> {
   const { dynamic } = context.kube();
   const metadata = object.metadata as JsonObject;
   if (metadata.name === undefined) {
@@ -70,7 +88,9 @@ async function create(context: FunctionContext, object: JsonObject, target: Obje
   }
   context.heartbeat({ operation: 'create', object: describeTarget(target) });
   try {
-    return await dynamic.createObject(target.resource, object, target.namespace);
+    const created = await dynamic.createObject(target.resource, object, target.namespace);
+    createdNow.push({ ...target, name: String((created.metadata as JsonObject).name) });
+    return created;
   } catch (error) {
     if (statusCodeOf(error) !== 409 || metadata.name === undefined) throw apiFailure(error, 'create', target);
   }

@@ -240,3 +240,33 @@ it('fails clearly on an unknown kind, an unknown API group and an unknown resour
   const missing = await run('missing-object', phases('- name: read', '  func: KubeOps', '  args:', '    operation: get', '    objectReference: {apiVersion: v1, resource: configmaps, name: nothing-here}'));
   assert.match(failureMessage(missing), new RegExp(`configmaps ${namespace.name}/nothing-here not found`));
 });
+
+it('keeps a Secret\'s values out of its outputs, and recognises its own Secret made from stringData on a second create', async () => {
+  const create = phases(
+    '- name: create',
+    '  func: KubeOps',
+    '  args:',
+    '    operation: create',
+    '    spec: {apiVersion: v1, kind: Secret, metadata: {name: creds}, stringData: {password: hunter2-canary}}',
+    ...byReference('read', 'get', 'create'),
+  );
+  const first = succeeded(await run('secret', create));
+  const second = succeeded(await run('secret', create));
+  for (const outcome of [first, second]) {
+    assert.doesNotMatch(JSON.stringify(outcome.phaseOutputs), /hunter2-canary|aHVudGVyMi1jYW5hcnk/);
+    const object = outcome.phaseOutputs.read!.object as Record<string, unknown>;
+    assert.equal(object.kind, 'Secret');
+    assert.equal(object.data, undefined);
+  }
+  const secret = await clients.core.readNamespacedSecret({ namespace: namespace.name, name: 'creds' });
+  assert.equal(Buffer.from(secret.data!.password!, 'base64').toString(), 'hunter2-canary');
+});
+
+it('takes back the objects it created when a later object of the spec cannot be created', async () => {
+  const outcome = await run(
+    'half-spec',
+    phases('- name: create', '  func: KubeOps', '  args:', '    operation: create', '    spec: |', '      apiVersion: v1', '      kind: ConfigMap', '      metadata: {name: first-of-two}', '      ---', '      apiVersion: v1', '      kind: Gizmo', '      metadata: {name: second-of-two}'),
+  );
+  assert.match(failureMessage(outcome), /args\.spec \(object 2\): the API server has no kind "Gizmo" in v1/);
+  assert.ok(await gone(() => clients.core.readNamespacedConfigMap({ namespace: namespace.name, name: 'first-of-two' })));
+});
