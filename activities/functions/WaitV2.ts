@@ -7,7 +7,7 @@
  */
 import { parseDuration } from '../../src/duration.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../src/json.ts';
-import { statusCodeOf } from '../../src/kube/dynamic.ts';
+import { apiErrorMessage, statusCodeOf } from '../../src/kube/dynamic.ts';
 import { describeConditionError, evaluateCondition, formatExpression, parseCondition, type Expression, type Observation } from '../../src/functions/wait-condition.ts';
 import { describeTarget, resolveReference, type ObjectTarget } from './object-ref.ts';
 import { pause } from './pause.ts';
@@ -81,7 +81,7 @@ async function observe(context: FunctionContext, condition: WatchedCondition): P
     object = await context.kube().dynamic.get(target.resource, target.name, target.namespace);
   } catch (error) {
     // Kanister keeps waiting through errors reading the object; so does Cairn, reporting the last one on timeout.
-    if (statusCodeOf(error) !== 404) return { holds: false, observed: `an error reading the object: ${(error as Error).message.split('\n')[0]}` };
+    if (statusCodeOf(error) !== 404) return { holds: false, observed: `an error reading the object: ${apiErrorMessage(error).split('\n')[0]}` };
   }
   const evaluation = evaluateCondition(condition.expression, object);
   if (!object) return { holds: evaluation.holds, observed: 'object not found' };
