@@ -1,29 +1,28 @@
 /**
- * KubeTask: runs a one-off pod (image, command, podOverride), waits for it to finish, collects phase outputs
- * from its log (`###Phase-output###` lines, as `kando output` prints them) and always deletes it. The pod's
- * name is derived from the run and phase, so a retried attempt picks up the pod of the attempt before.
+ * KubeTask: runs a one-off pod (image, command, podOverride) in `namespace` (default: the target's), waits for
+ * it to finish, collects phase outputs from its log (`###Phase-output###` lines, as `kando output` prints
+ * them) and always deletes it. The pod's name is derived from the run and phase, so a retried attempt picks
+ * up the pod of the attempt before. A command that runs `kando location` (or `locationCredentials: true`)
+ * gets the run's location in its environment (kando-location.ts).
  */
 import type * as k8s from '@kubernetes/client-node';
-import { isNotFound } from '../../src/kube/clients.ts';
 import type { JsonObject } from '../../src/json.ts';
-import { tail } from '../kube/exec.ts';
 import { deepMerge } from '../kube/pod-override.ts';
-import { parsePhaseOutputs } from './phase-output.ts';
+import { wantsKandoLocation } from './kando-location.ts';
+import { runTaskPodWithLocation } from './task-pod.ts';
 import type { CairnFunction } from './types.ts';
-import { pause } from './pause.ts';
 
 export const KubeTask: CairnFunction = {
   name: 'KubeTask',
-  async run({ args, kube, heartbeat, signal, resourceName, log }) {
-    const namespace = String(args.namespace);
-    const name = resourceName('task');
-    const { core } = kube();
+  async run(context) {
+    const { args, resourceName, template } = context;
+    const namespace = args.namespace === undefined ? template.Namespace : String(args.namespace);
     const manifest = deepMerge(
       {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: {
-          name,
+          name: resourceName('task'),
           namespace,
           labels: { 'app.kubernetes.io/managed-by': 'cairn', ...((args.podLabels ?? {}) as Record<string, string>) },
           annotations: { ...((args.podAnnotations ?? {}) as Record<string, string>) },
@@ -35,30 +34,6 @@ export const KubeTask: CairnFunction = {
       },
       { spec: (args.podOverride ?? {}) as JsonObject },
     ) as k8s.V1Pod;
-
-    try {
-      try {
-        await core.createNamespacedPod({ namespace, body: manifest });
-        log('task pod created', { pod: name });
-      } catch (error) {
-        if ((error as { code?: number }).code !== 409) throw new Error(`cannot create pod ${namespace}/${name}: ${(error as Error).message}`);
-        log('task pod of an earlier attempt found; waiting for it', { pod: name });
-      }
-      let phase = '';
-      for (;;) {
-        const pod = await core.readNamespacedPod({ namespace, name });
-        phase = pod.status?.phase ?? 'Pending';
-        heartbeat({ pod: name, phase });
-        if (phase === 'Succeeded' || phase === 'Failed') break;
-        await pause(500, signal, `cancelled while pod ${namespace}/${name} was ${phase}`);
-      }
-      const output = await core.readNamespacedPodLog({ namespace, name, container: manifest.spec!.containers[0]!.name }).catch(() => '');
-      if (phase === 'Failed') throw new Error(`task pod ${namespace}/${name} failed${output ? `; log:\n${tail(output)}` : ''}`);
-      return parsePhaseOutputs(output);
-    } finally {
-      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 }).catch((error: unknown) => {
-        if (!isNotFound(error)) log('could not delete the task pod', { pod: name, error: (error as Error).message });
-      });
-    }
+    return runTaskPodWithLocation(context, manifest, wantsKandoLocation(args, [args.command]));
   },
 };

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * How `kubectl exec` gets a pod's mount view. kwok v0.8.0 runs an exec as `exec.CommandContext(cmd[0], …)`
@@ -43,9 +43,12 @@ export function toolDirs(cacheDir: string): string[] {
     .sort();
 }
 
-/** The PATH containers and exec'd commands get: the host's standard directories, then the stack's tools. */
+/** Cairn's kando (a shell script over kopia): what a tools image has in /usr/local/bin, from this checkout. */
+export const KANDO_DIR = resolve(import.meta.dirname, '../../../deploy/kando');
+
+/** The PATH containers and exec'd commands get: the host's standard directories, the stack's tools, then kando. */
 export function podPath(cacheDir: string): string {
-  return [...STANDARD_PATH, ...toolDirs(cacheDir)].join(':');
+  return [...STANDARD_PATH, ...toolDirs(cacheDir), KANDO_DIR].join(':');
 }
 
 /**
