@@ -1,6 +1,7 @@
 /**
  * blueprint + action + target + options → ExecutionPlan. Pure and deterministic: the same input gives a
- * byte-identical plan and hash. Templates stay unrendered (they are rendered inside activities at run time).
+ * byte-identical plan and hash. Templates stay unrendered (they are rendered inside activities at run time),
+ * except `when` conditions, which read only the options and decide which entries the plan holds.
  */
 import { CairnError, didYouMean, errorsOf, type Diagnostic } from '../diagnostics.ts';
 import { parseDuration } from '../duration.ts';
@@ -17,6 +18,7 @@ import {
 } from '../plan/types.ts';
 import { formatTarget, type TargetRef } from '../target.ts';
 import { analyzeTemplate } from '../template/references.ts';
+import { selectByConditions } from './conditions.ts';
 import { buildActionTree, type PhaseBlock, type PhaseNode } from './structure.ts';
 import type { Blueprint, PhaseSpec, RetrySpec } from './types.ts';
 import { validateText } from './validate.ts';
@@ -30,8 +32,8 @@ export interface CompileRequest {
 
 export function compilePlan(request: CompileRequest): ExecutionPlan {
   const { blueprint, target } = request;
-  const action = blueprint.actions[request.action];
-  if (!action) {
+  const declared = blueprint.actions[request.action];
+  if (!declared) {
     const names = Object.keys(blueprint.actions);
     const suggestion = didYouMean(request.action, names);
     throw new CairnError([{
@@ -41,13 +43,14 @@ export function compilePlan(request: CompileRequest): ExecutionPlan {
       hint: suggestion ? `did you mean "${suggestion}"?` : `its actions: ${names.join(', ')}`,
     }]);
   }
-  if (!action.kinds.includes(target.kind)) {
+  if (!declared.kinds.includes(target.kind)) {
     throw new CairnError([{
       code: 'kind-mismatch',
       severity: 'error',
-      message: `action "${request.action}" of blueprint "${blueprint.metadata.name}" applies to ${action.kinds.join(', ')}, not to ${target.kind} (${formatTarget(target)})`,
+      message: `action "${request.action}" of blueprint "${blueprint.metadata.name}" applies to ${declared.kinds.join(', ')}, not to ${target.kind} (${formatTarget(target)})`,
     }]);
   }
+  const action = selectByConditions(declared, request.options ?? {}, ['actions', request.action]);
   const tree = buildActionTree(action, ['actions', request.action]);
   const body: Omit<ExecutionPlan, 'hash'> = {
     planVersion: PLAN_VERSION,

@@ -12,6 +12,7 @@ import { CONTEXT_ROOTS } from '../template/context.ts';
 import { analyzeTemplate, type TemplateReference } from '../template/references.ts';
 import { KNOWN_HELPER_NAMES } from '../template/helpers.ts';
 import { formatPath, type PathSegment, type SourceDocument } from '../yaml-source.ts';
+import { CONDITION_ROOTS } from './conditions.ts';
 import { checkAgainstSchema, validatorFor } from './schema-check.ts';
 import { allBlocks, buildActionTree, findCycles, stepsBefore, type ActionTree, type PhaseNode } from './structure.ts';
 import type { Blueprint, BlueprintAction, PhaseSpec } from './types.ts';
@@ -70,6 +71,7 @@ function checkAction(actionName: string, action: BlueprintAction, actionPath: Pa
   const scope: Omit<ReferenceScope, 'before'> = { actionName, inputArtifacts, stepFunctions, groups, report, doc, sourceText };
 
   for (const node of tree.all) {
+    if (node.spec.when !== undefined) checkCondition(node.spec.when, [...node.path, 'when'], scope);
     if (node.kind === 'group') continue;
     const phase = node.spec as PhaseSpec;
     if (node.kind === 'defer' && phase.dependsOn) {
@@ -94,9 +96,25 @@ function checkAction(actionName: string, action: BlueprintAction, actionPath: Pa
   }
 
   const everything = new Set(stepFunctions.keys());
-  for (const [artifactName, artifact] of Object.entries(action.outputArtifacts ?? {})) {
-    walkStrings(artifact as unknown as JsonValue, [...actionPath, 'outputArtifacts', artifactName], (text, path) =>
-      checkTemplate(text, path, { ...scope, before: everything }),
+  for (const [artifactName, { when, ...artifact }] of Object.entries(action.outputArtifacts ?? {})) {
+    const artifactPath = [...actionPath, 'outputArtifacts', artifactName];
+    if (when !== undefined) checkCondition(when, [...artifactPath, 'when'], scope);
+    walkStrings(artifact as unknown as JsonValue, artifactPath, (text, path) => checkTemplate(text, path, { ...scope, before: everything }));
+  }
+}
+
+/** A `when` is decided before the run starts, so it may read the options and nothing else. */
+function checkCondition(text: string, path: PathSegment[], scope: Omit<ReferenceScope, 'before'>): void {
+  const analysis = analyzeTemplate(text);
+  checkTemplate(text, path, { ...scope, before: new Set() });
+  for (const reference of analysis.references) {
+    if ((CONDITION_ROOTS as readonly string[]).includes(reference.parts[0]!)) continue;
+    scope.report.error(
+      'when-reference',
+      path,
+      `"${reference.parts.join('.')}": a when is decided when the plan is compiled, before anything runs, and can read only ${CONDITION_ROOTS.join(', ')}`,
+      'move the decision into the phase (a script can test it), or make it an option',
+      lineOffset({ ...scope, before: new Set() }, path, reference.line),
     );
   }
 }

@@ -29,6 +29,8 @@ export interface BlueprintAction {
 export interface OutputArtifactSpec {
   keyValue?: Record<string, string>;
   kopiaSnapshot?: string;
+  /** Template of Options rendering `true` or `false`: whether the backup produces this artifact (conditions.ts). */
+  when?: string;
 }
 
 export type PhaseEntry = PhaseSpec | PhaseGroupSpec;
@@ -47,6 +49,8 @@ export interface PhaseSpec {
   retry?: RetrySpec;
   /** Phases (siblings in the same list) this one waits for; absent means "the phase listed before". */
   dependsOn?: string[];
+  /** Template of Options rendering `true` or `false`, decided when the plan is compiled (conditions.ts). */
+  when?: string;
 }
 
 /**
@@ -58,6 +62,7 @@ export interface PhaseGroupSpec {
   phases: PhaseEntry[];
   deferPhase?: PhaseSpec;
   dependsOn?: string[];
+  when?: string;
 }
 
 export interface ObjectReferenceSpec {
