@@ -160,3 +160,25 @@ it('a run without a requester is rejected; one naming an allowed ServiceAccount 
     .catch((error: unknown) => error);
   assert.match(innermostMessage(restoreAsBackupOnly), /cannot restore runs\.cairn\.io .*cairn-restore-operator/);
 });
+
+it('cairn cancel writes who cancelled which run to the audit log', async () => {
+  const audit = join(mkdtempSync(join(tmpdir(), 'cairn-audit-')), 'cli.jsonl');
+  const started = await cairnAs(alice, audit, 'run', 'sleepy', '--action', 'backup', '--target', `statefulset/${own.name}/db`, '--option', 'second=5m', '--output', 'json');
+  assert.equal(started.code, 0, started.stderr);
+  const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+  const cancelled = await cairnAs(alice, audit, 'cancel', workflowId, '--wait', '--output', 'json');
+  assert.equal(cancelled.code, 0, cancelled.stderr);
+  assert.equal((JSON.parse(cancelled.stdout) as { status: string }).status, 'CANCELLED');
+  const missing = await cairnAs(alice, audit, 'cancel', `no-such-run-${own.name}`);
+  assert.equal(missing.code, 1);
+  assert.deepEqual(
+    auditLines(audit).map((line) => [line.action, line.outcome, line.who.user, line.what.workflowId]),
+    [
+      ['run.start', 'requested', alice.name, workflowId],
+      ['run.cancel', 'requested', alice.name, workflowId],
+      ['run.cancel', 'failed', alice.name, `no-such-run-${own.name}`],
+    ],
+  );
+  const ended = auditLines(workerAudit).filter((line) => line.what.workflowId === workflowId && line.action === 'run.end');
+  assert.deepEqual(ended.map((line) => line.outcome), ['cancelled']);
+});

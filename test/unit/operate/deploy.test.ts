@@ -29,7 +29,7 @@ it('the Grafana dashboard is valid JSON with unique panel ids, a datasource vari
 it('every cairn_ series the alerts and the dashboard query is one the worker defines', async () => {
   const metrics = new CairnMetrics();
   const defined = new Set<string>();
-  for (const metric of (await metrics.registry.getMetricsAsJSON()) as { name: string; type: string }[]) {
+  for (const metric of (await metrics.registry.getMetricsAsJSON()) as unknown as { name: string; type: string }[]) {
     defined.add(metric.name);
     if (metric.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) defined.add(`${metric.name}${suffix}`);
   }
