@@ -36,21 +36,11 @@ class RunTracker implements WorkflowInboundCallsInterceptor, WorkflowOutboundCal
 
   async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const isRun = workflowInfo().workflowType === 'runAction';
-    if (isRun) {
-      const run = input.args[0] as RunActionInput;
-      const blueprint = 'name' in run.blueprint ? run.blueprint.name : 'inline';
-      this.summary = {
-        blueprint,
-        action: run.action,
-        target: run.target,
-        namespace: targetNamespace(run.target),
-        ...(run.profile ? { profile: run.profile } : {}),
-        ...(run.requestedBy ? { requestedBy: run.requestedBy } : {}),
-      };
-    }
+    if (isRun) this.summary = summarize(input.args[0] as Partial<RunActionInput> | undefined);
     try {
       const result = await next(input);
-      if (isRun) this.summary.blueprint = (result as RunActionResult).plan.blueprint;
+      const planned = isRun ? (result as Partial<RunActionResult> | undefined)?.plan?.blueprint : undefined;
+      if (planned) this.summary.blueprint = planned;
       runEvents.ended({ ...this.summary, outcome: 'succeeded' });
       return result;
     } catch (error) {
@@ -62,9 +52,12 @@ class RunTracker implements WorkflowInboundCallsInterceptor, WorkflowOutboundCal
   scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
     const result = next(input);
     if (input.activityType === 'compileAction') {
-      result.then((value) => this.planned((value as CompileActionResult).plan), () => undefined);
+      result.then((value) => {
+        const plan = (value as Partial<CompileActionResult> | undefined)?.plan;
+        if (plan) this.planned(plan);
+      }, () => undefined);
     } else if (input.activityType === 'runPhase') {
-      const phase = (input.args[0] as PhaseInvocation).step.id;
+      const phase = (input.args[0] as Partial<PhaseInvocation> | undefined)?.step?.id ?? '';
       const now = Date.now();
       for (const group of this.groups) {
         if (group.members.has(phase)) group.startedAt ??= now;
@@ -84,6 +77,20 @@ class RunTracker implements WorkflowInboundCallsInterceptor, WorkflowOutboundCal
     this.groups = releaseGroups(plan.nodes);
     runEvents.started(this.summary);
   }
+}
+
+/** Never throws: a malformed input (a hand-written Web UI payload) must fail in the workflow, not here. */
+function summarize(run: Partial<RunActionInput> | undefined): RunSummary {
+  if (!run || typeof run !== 'object') return {};
+  const blueprint = run.blueprint && typeof run.blueprint === 'object' ? ('name' in run.blueprint ? run.blueprint.name : 'inline') : undefined;
+  const target = typeof run.target === 'string' ? run.target : undefined;
+  return {
+    ...(blueprint ? { blueprint } : {}),
+    ...(typeof run.action === 'string' ? { action: run.action } : {}),
+    ...(target ? { target, namespace: targetNamespace(target) } : {}),
+    ...(typeof run.profile === 'string' ? { profile: run.profile } : {}),
+    ...(run.requestedBy && typeof run.requestedBy === 'object' ? { requestedBy: run.requestedBy } : {}),
+  };
 }
 
 function releaseGroups(nodes: PlanNode[]): ReleaseGroup[] {
