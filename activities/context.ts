@@ -58,7 +58,7 @@ export function readsTarget(values: unknown): boolean {
   return found;
 }
 
-async function describeTarget(target: TargetRef, kube: () => KubeClients): Promise<TargetContext> {
+export async function describeTarget(target: TargetRef, kube: () => KubeClients): Promise<TargetContext> {
   const empty = emptyTarget(target);
   const { apps, core } = kube();
   try {

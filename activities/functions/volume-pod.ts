@@ -51,24 +51,7 @@ export async function withVolumePod<T>(context: FunctionContext, request: Volume
 }
 
 async function podManifest(context: FunctionContext, name: string, request: VolumePodRequest): Promise<k8s.V1Pod> {
-  const volumes: k8s.V1Volume[] = [];
-  const mounts: k8s.V1VolumeMount[] = [];
-  let index = 0;
-  for (const [claimName, mountPath] of Object.entries(request.volumes)) {
-    if (!mountPath.startsWith('/')) throw new PermanentFunctionError(`volumes: the mount path of PVC "${claimName}" must be absolute, got "${mountPath}"`);
-    let pvc: k8s.V1PersistentVolumeClaim;
-    try {
-      pvc = await context.kube().core.readNamespacedPersistentVolumeClaim({ namespace: request.namespace, name: claimName });
-    } catch (error) {
-      if (isNotFound(error)) throw new PermanentFunctionError(`PVC ${request.namespace}/${claimName} not found`);
-      throw error;
-    }
-    const modes = pvc.spec?.accessModes ?? [];
-    const readOnly = modes.length > 0 && modes.every((mode) => mode === 'ReadOnlyMany');
-    const volume = `vol-${index++}`;
-    volumes.push({ name: volume, persistentVolumeClaim: { claimName, readOnly } });
-    mounts.push({ name: volume, mountPath, readOnly });
-  }
+  const { volumes, mounts } = await claimVolumes(context, request.namespace, request.volumes);
   return deepMerge(
     {
       apiVersion: 'v1',
@@ -88,6 +71,32 @@ async function podManifest(context: FunctionContext, name: string, request: Volu
     },
     { spec: request.podOverride ?? {} },
   ) as k8s.V1Pod;
+}
+
+/**
+ * Pod volumes and mounts for PVC name → mount path: each PVC must exist; a PVC that is ReadOnlyMany only is
+ * mounted read-only. Shared with the other functions whose pods mount PVCs (PrepareData).
+ */
+export async function claimVolumes(context: FunctionContext, namespace: string, claims: Record<string, string>): Promise<{ volumes: k8s.V1Volume[]; mounts: k8s.V1VolumeMount[] }> {
+  const volumes: k8s.V1Volume[] = [];
+  const mounts: k8s.V1VolumeMount[] = [];
+  let index = 0;
+  for (const [claimName, mountPath] of Object.entries(claims)) {
+    if (!mountPath.startsWith('/')) throw new PermanentFunctionError(`volumes: the mount path of PVC "${claimName}" must be absolute, got "${mountPath}"`);
+    let pvc: k8s.V1PersistentVolumeClaim;
+    try {
+      pvc = await context.kube().core.readNamespacedPersistentVolumeClaim({ namespace, name: claimName });
+    } catch (error) {
+      if (isNotFound(error)) throw new PermanentFunctionError(`PVC ${namespace}/${claimName} not found`);
+      throw error;
+    }
+    const modes = pvc.spec?.accessModes ?? [];
+    const readOnly = modes.length > 0 && modes.every((mode) => mode === 'ReadOnlyMany');
+    const volume = `vol-${index++}`;
+    volumes.push({ name: volume, persistentVolumeClaim: { claimName, readOnly } });
+    mounts.push({ name: volume, mountPath, readOnly });
+  }
+  return { volumes, mounts };
 }
 
 async function createOrAdopt(context: FunctionContext, manifest: k8s.V1Pod): Promise<void> {
