@@ -10,6 +10,7 @@ import type { AuditLog } from '../src/audit/audit-log.ts';
 import { authorizeRun, type AuthorizationSettings } from '../src/authz/authorize.ts';
 import { compileBlueprintText } from '../src/blueprint/compile.ts';
 import { CairnError, formatDiagnostic } from '../src/diagnostics.ts';
+import type { JsonObject } from '../src/json.ts';
 import type { KubeClients } from '../src/kube/clients.ts';
 import type { CompileActionInput, CompileActionResult } from '../src/run/types.ts';
 import { parseTarget } from '../src/target.ts';
@@ -44,6 +45,7 @@ export function createCompileAction(deps: CompileDeps) {
         action: input.action,
         target: target.target,
         options: input.options,
+        ...(input.artifacts ? { artifacts: input.artifacts as unknown as Record<string, JsonObject> } : {}),
         ...('name' in input.blueprint ? { blueprintName: input.blueprint.name } : {}),
       });
       return { plan };

@@ -69,6 +69,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
     action: input.action,
     target: input.target,
     options: input.options ?? {},
+    ...(input.artifacts ? { artifacts: input.artifacts } : {}),
     ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
   });
   progress.planHash = plan.hash;

@@ -1,7 +1,8 @@
 /**
  * blueprint + action + target + options → ExecutionPlan. Pure and deterministic: the same input gives a
  * byte-identical plan and hash. Templates stay unrendered (they are rendered inside activities at run time),
- * except `when` conditions, which read only the options and decide which entries the plan holds.
+ * except `when` conditions, which read only the options and input artifacts and decide which entries the plan
+ * holds.
  */
 import { CairnError, didYouMean, errorsOf, type Diagnostic } from '../diagnostics.ts';
 import { parseDuration } from '../duration.ts';
@@ -28,6 +29,8 @@ export interface CompileRequest {
   action: string;
   target: TargetRef;
   options?: JsonObject;
+  /** The run's input artifacts: `when` conditions may test which were given (conditions.ts). */
+  artifacts?: Record<string, JsonObject>;
 }
 
 export function compilePlan(request: CompileRequest): ExecutionPlan {
@@ -50,7 +53,7 @@ export function compilePlan(request: CompileRequest): ExecutionPlan {
       message: `action "${request.action}" of blueprint "${blueprint.metadata.name}" applies to ${declared.kinds.join(', ')}, not to ${target.kind} (${formatTarget(target)})`,
     }]);
   }
-  const action = selectByConditions(declared, request.options ?? {}, ['actions', request.action]);
+  const action = selectByConditions(declared, { options: request.options ?? {}, ...(request.artifacts ? { artifacts: request.artifacts } : {}) }, ['actions', request.action]);
   const tree = buildActionTree(action, ['actions', request.action]);
   const body: Omit<ExecutionPlan, 'hash'> = {
     planVersion: PLAN_VERSION,

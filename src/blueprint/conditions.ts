@@ -1,7 +1,8 @@
 /**
  * `when`: a phase, group, defer phase or output artifact that is part of the plan only for some options
- * (`when: '{{eq (default "logical" Options.strategy) "snapshot"}}'`). Decided by the compiler, from the run's
- * options alone, so the plan — pinned in the run's history — holds exactly the steps that will run and a
+ * (`when: '{{eq (default "logical" Options.strategy) "snapshot"}}'`) or input artifacts (a restore that takes
+ * the path of the artifact its backup made). Decided by the compiler, from the run's options and input
+ * artifacts alone, so the plan — pinned in the run's history — holds exactly the steps that will run and a
  * resumed run never re-decides. Dependencies on a dropped entry pass on to what that entry depended on, so
  * "each phase after the one listed before it" still holds among the phases that remain.
  */
@@ -12,8 +13,14 @@ import { formatPath, type PathSegment } from '../yaml-source.ts';
 import type { BlueprintAction, OutputArtifactSpec, PhaseEntry, PhaseSpec } from './types.ts';
 import { isPhaseGroup } from './types.ts';
 
-/** The only context root a `when` may read: everything else is known only once the run has started. */
-export const CONDITION_ROOTS = ['Options'] as const;
+/** The context roots a `when` may read: everything else is known only once the run has started. */
+export const CONDITION_ROOTS = ['Options', 'ArtifactsIn'] as const;
+
+/** What a `when` is rendered against: the run's options and its input artifacts (empty for a backup). */
+export interface ConditionInputs {
+  options: JsonObject;
+  artifacts?: Record<string, JsonObject>;
+}
 
 /** Whether any entry of the action (at any depth), its defer phase or an output artifact has a `when`. */
 export function hasConditions(action: BlueprintAction): boolean {
@@ -23,10 +30,14 @@ export function hasConditions(action: BlueprintAction): boolean {
 }
 
 /** The action with every entry whose `when` renders `false` removed, and the `when` fields themselves gone. */
-export function selectByConditions(action: BlueprintAction, options: JsonObject, actionPath: PathSegment[]): BlueprintAction {
+export function selectByConditions(action: BlueprintAction, inputs: ConditionInputs, actionPath: PathSegment[]): BlueprintAction {
   if (!hasConditions(action)) return action;
-  const decide = (when: string | undefined, path: PathSegment[]): boolean => (when === undefined ? true : evaluate(when, options, [...path, 'when']));
+  const context = { Options: inputs.options, ArtifactsIn: inputs.artifacts ?? {} };
+  const decide = (when: string | undefined, path: PathSegment[]): boolean => (when === undefined ? true : evaluate(when, context, [...path, 'when']));
   const selected: BlueprintAction = { ...action, phases: selectEntries(action.phases, [...actionPath, 'phases'], decide) };
+  if (selected.phases.length === 0) {
+    throw conditionError('no-phases', [...actionPath, 'phases'], 'every phase is left out by its when for these options and input artifacts', 'check the options and the artifacts given to the run');
+  }
   delete selected.deferPhase;
   if (action.deferPhase && decide(action.deferPhase.when, [...actionPath, 'deferPhase'])) selected.deferPhase = withoutWhen(action.deferPhase);
   if (action.outputArtifacts) {
@@ -76,10 +87,10 @@ function withoutWhen<T extends PhaseSpec>(phase: T): T {
   return rest as T;
 }
 
-function evaluate(when: string, options: JsonObject, path: PathSegment[]): boolean {
+function evaluate(when: string, context: Record<string, unknown>, path: PathSegment[]): boolean {
   let rendered: string;
   try {
-    rendered = renderString(when, { Options: options }).trim();
+    rendered = renderString(when, context).trim();
   } catch (error) {
     throw conditionError('when-render', path, (error as Error).message);
   }

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { CairnError, errorsOf, type Diagnostic } from '../diagnostics.ts';
 import { compilePlan } from '../blueprint/compile.ts';
 import { validateFile } from '../blueprint/validate.ts';
-import type { JsonObject, JsonValue } from '../json.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
 import { planSteps, type ExecutionPlan, type PlanNode, type PlanStep } from '../plan/types.ts';
 import { parseTarget, type TargetRef } from '../target.ts';
 import { previewContext } from '../template/preview.ts';
@@ -76,7 +76,8 @@ export async function renderCommand(argv: string[], io: CommandIO): Promise<numb
     if (result.blueprints.length > 1 && !values.blueprint) {
       throw new UsageError(`${positionals[0]} holds ${result.blueprints.length} blueprints; choose one with --blueprint`);
     }
-    const plan = compilePlan({ blueprint: loaded.blueprint, action: values.action, target: parsedTarget.target, options });
+    const artifacts = known.ArtifactsIn !== undefined && isJsonObject(known.ArtifactsIn) ? (known.ArtifactsIn as Record<string, JsonObject>) : undefined;
+    const plan = compilePlan({ blueprint: loaded.blueprint, action: values.action, target: parsedTarget.target, options, ...(artifacts ? { artifacts } : {}) });
     if (format === 'plan') {
       io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
       return EXIT_OK;

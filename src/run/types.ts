@@ -102,6 +102,8 @@ export interface CompileActionInput {
   action: string;
   target: string;
   options: JsonObject;
+  /** The run's input artifacts, which `when` conditions may test. */
+  artifacts?: Record<string, ArtifactValue>;
   /** Checked before compiling when the worker enforces authorization. */
   requestedBy?: RunRequester;
 }

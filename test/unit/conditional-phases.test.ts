@@ -110,6 +110,27 @@ describe('when: entries decided by the options when the plan is compiled', () =>
     assert.deepEqual(compiled.nodes.find((n) => n.id === 'report')?.dependsOn, ['copy', 'extras', 'dump']);
   });
 
+  it('can choose by the input artifacts a run was given', () => {
+    const restore = `
+apiVersion: cairn.io/v1alpha1
+kind: Blueprint
+metadata: {name: by-artifact}
+actions:
+  restore:
+    kinds: [StatefulSet]
+    inputArtifactNames: [dump, volume]
+    phases:
+      - ${phase('fromDump', `'{{#if (default "" ArtifactsIn.dump)}}true{{else}}false{{/if}}'`)}
+      - ${phase('fromVolume', `'{{#if (default "" ArtifactsIn.volume)}}true{{else}}false{{/if}}'`)}
+`;
+    assert.deepEqual(errorsOf(validateText(restore, 'r.yaml').diagnostics), []);
+    const steps = (artifacts: Record<string, { KeyValue: Record<string, string> }>) =>
+      planSteps(compileBlueprintText(restore, 'r.yaml', { action: 'restore', target, artifacts })).map((s) => s.id);
+    assert.deepEqual(steps({ volume: { KeyValue: { id: 'x' } } }), ['fromVolume']);
+    assert.deepEqual(steps({ dump: { KeyValue: { id: 'y' } } }), ['fromDump']);
+    assert.throws(() => steps({}), /every phase is left out by its when/);
+  });
+
   it('reports a when that reads anything but the options, and bad syntax, at validation', () => {
     const bad = blueprint({ dump: `'{{eq Phases.check.Output.x "y"}}'`, extras: `'{{eq Options.x'` });
     const { diagnostics } = validateText(bad, 'bad.yaml');
