@@ -42,10 +42,25 @@ class CountingSink extends Writable {
     // writableLength counts the chunk being handed over, which `bytes` already does.
     return this.bytes + this.writableLength - this.waiting;
   }
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    let size = 0;
+    let accepted = true;
+    // One writev(2) for what queued up while kopia was busy, instead of one write(2) per websocket message.
+    this.target.cork();
+    for (const { chunk } of chunks) {
+      size += chunk.length;
+      accepted = this.target.write(chunk);
+    }
+    this.target.uncork();
+    this.handOver(size, accepted, callback);
+  }
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.bytes += chunk.length;
-    if (this.target.write(chunk)) return callback();
-    this.waiting = chunk.length;
+    this.handOver(chunk.length, this.target.write(chunk), callback);
+  }
+  private handOver(size: number, accepted: boolean, callback: (error?: Error | null) => void): void {
+    this.bytes += size;
+    if (accepted) return callback();
+    this.waiting = size;
     const settle = (error?: Error) => {
       this.waiting = 0;
       this.target.off('drain', onDrain);
