@@ -76,8 +76,10 @@ export const mongodb: DatabaseEngine = {
         '--telemetry=disable',
         ...(user && password ? ['--test-enable-new-auth', '--setup-database=admin', `--setup-username=${user}`] : []),
       ],
-      // The password through FerretDB's own variable, so it is not in the process list.
-      env: { PATH: '/usr/bin:/bin', ...(user && password ? { FERRETDB_SETUP_PASSWORD: password } : {}) },
+      // The password through FerretDB's own variable, so it is not in the process list. GOGC=400: FerretDB
+      // spends much of a collection scan collecting garbage; measured here, a 100,000-document scan took ~20%
+      // less CPU (memory is plentiful, CPU is two shared cores).
+      env: { PATH: '/usr/bin:/bin', GOGC: '400', ...(user && password ? { FERRETDB_SETUP_PASSWORD: password } : {}) },
       port,
       dataDir,
       stopSignal: 'SIGTERM',
