@@ -141,7 +141,8 @@ export class PodWorker {
       const binds: BindMount[] = [
         ...container.mounts.map((mount) => ({ source: mount.hostPath, target: mount.mountPath, readOnly: mount.readOnly })),
         { source: this.hostsPath, target: '/etc/hosts', readOnly: false },
-        { source: tmp, target: '/tmp', readOnly: false },
+        // A volume mounted at /tmp (MultiContainerRun's shared volume, by default) is the container's /tmp.
+        ...(container.mounts.some((mount) => mount.mountPath.replace(/\/+$/, '') === '/tmp') ? [] : [{ source: tmp, target: '/tmp', readOnly: false }]),
         ...(container.server?.socketMountPath ? [{ source: runDir, target: container.server.socketMountPath, readOnly: false }] : []),
       ];
       // A subPath that does not exist yet is created as a directory, as the kubelet does.
