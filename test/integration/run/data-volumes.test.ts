@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
-import type { Repository } from '../../../activities/kopia/repository.ts';
+import { listSnapshots, type Repository } from '../../../activities/kopia/repository.ts';
 import { findSnapshot } from '../../../activities/kopia/snapshots.ts';
 import { applicationRepository, runStep, snapshotsUnder, treeManifest, writeAwkwardTree } from '../../support/data-functions.ts';
 import { claimVolumeDir } from '../../support/pod-runtime/testing.ts';
@@ -126,6 +126,7 @@ describe('DeleteData and LocationDelete', () => {
     assert.deepEqual(first.outputs.deletedSnapshots, [backupID]);
     assert.match(String(first.outputs.spaceFreed), /^\d+ B$/);
     assert.equal(await findSnapshot(repository, backupID), undefined);
+    assert.ok(!(await listSnapshots(repository)).some((snapshot) => snapshot.id === backupID), 'repository.ts listSnapshots agrees');
     const again = await runStep(fixture, ns, 'DeleteData', { namespace: ns, backupArtifactPrefix: 'bucket/delete/by-tag', backupTag });
     assert.ok(again.ok, again.ok ? '' : again.message);
     assert.deepEqual(again.outputs.deletedSnapshots, []);
