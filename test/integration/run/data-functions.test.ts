@@ -202,10 +202,10 @@ describe('failures', () => {
     writeFileSync(join(appVolume, 'big', 'big.bin'), pseudoRandom('big', 20_000_000));
 
     const outcome = await runStep(fixture, ns, 'BackupData', { namespace: ns, pod: 'flaky', container: 'app', includePath: '/data/big', backupArtifactPrefix: 'bucket/midway' });
+    rmSync(bin, { recursive: true, force: true });
     assert.ok(!outcome.ok);
     assert.match(outcome.message, /tar exited 2 .* after 3000000 bytes; no snapshot was written; stderr:\n.*Input\/output error/s);
     assert.deepEqual(await snapshotsUnder(repository, 'bucket/midway'), []);
-    rmSync(bin, { recursive: true, force: true });
   });
 });
 
