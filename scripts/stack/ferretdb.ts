@@ -18,7 +18,7 @@ function ferretdbTool(moduleDir: string): GoTool {
     tool: 'ferretdb',
     version: FERRETDB_VERSION,
     // ensureGoTool builds inside `<root>/<module>`: a path relative to the clone reaches the scratch copy.
-    binaries: [{ binary: 'ferretdb', estimate: '~1-3 min', module: moduleDir, build: 'github.com/FerretDB/FerretDB/cmd/ferretdb' }],
+    binaries: [{ binary: 'ferretdb', estimate: '2-7 min with cold Go caches', module: moduleDir, build: 'github.com/FerretDB/FerretDB/cmd/ferretdb' }],
   };
 }
 

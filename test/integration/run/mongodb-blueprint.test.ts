@@ -25,7 +25,7 @@ let harness: BlueprintHarness;
 
 before(async () => {
   await ensureStack();
-  // Built on first use (a fresh clone: vendoring and compiling, 1-3 min); says so on stderr while it works.
+  // Built on first use (cold Go caches: vendoring and compiling, up to ~7 min); says so on stderr meanwhile.
   await ensureFerretDB(stackPaths(), (line) => process.stderr.write(`[ferretdb] ${line}\n`));
   harness = await blueprintHarness('mongodb-blueprint', 'mongodb', (namespace) => `statefulset/${namespace}/mongodb`);
   const { clients, namespace } = harness;
@@ -38,7 +38,7 @@ before(async () => {
   await createManifests(clients, join(ROOT, 'examples/mongodb-app'), namespace, (file) => file.startsWith('10-mongodb.'));
   await waitForPod(clients, namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
   await execUntilSuccess(clients, namespace, POD, 'mongodb', ['sh', '-c', 'mongosh "$MONGODB_URI" --quiet --eval "db.adminCommand({ ping: 1 }).ok"']);
-});
+}, { timeout: 20 * 60_000 });
 
 after(async () => {
   await harness?.close();
