@@ -1,4 +1,6 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { cliAuditLog } from '../audit/audit-log.ts';
 import { createKekFile, kekId, loadKek, readKekFile } from '../../activities/location/envelope.ts';
 import { checkKeys } from '../../activities/location/key-status.ts';
 import { openNamedLocation } from '../../activities/location/location.ts';
@@ -92,6 +94,15 @@ export async function keysCommand(argv: string[], io: CommandIO): Promise<number
     );
     const failed = result.repositories.filter((r) => r.state === 'failed');
     const count = (state: string) => result.repositories.filter((r) => r.state === state).length;
+    // Rotation acts on the location, not through the cluster: the operator is the local account running it.
+    cliAuditLog().record({
+      who: { user: `os:${userInfo().username}` },
+      action: 'key.rotate',
+      what: { fromKek: kekId(current), toKek: kekId(next), rotated: String(count('rotated')), failed: String(failed.length) },
+      where: { profile: location.profile.name, location: location.label },
+      outcome: failed.length ? 'failed' : 'succeeded',
+      ...(failed.length ? { reason: `${failed.length} repositor${failed.length === 1 ? 'y' : 'ies'} could not be rotated` } : {}),
+    });
     print(
       { profile: location.profile.name, location: location.label, ...result },
       `${count('rotated')} rotated, ${count('already-rotated')} already under the new KEK, ${failed.length} failed\n${failed.length ? 'run the same command again after fixing the failures\n' : 'give the workers the new KEK now (CAIRN_KEK_FILE)\n'}`,

@@ -56,6 +56,26 @@ describe('cairn keys', () => {
     }
   });
 
+  it('rotate writes who rotated which KEK to which in the audit log, by key id only', async () => {
+    const [from, to, audit] = [join(state, 'from.kek'), join(state, 'to.kek'), join(state, 'audit.jsonl')];
+    assert.equal((await cairn('keys', 'generate', from)).code, 0);
+    assert.equal((await cairn('keys', 'generate', to)).code, 0);
+    process.env.CAIRN_AUDIT_LOG = audit;
+    try {
+      assert.equal((await cairn('keys', 'rotate', '--kek-file', from, '--new-kek-file', to)).code, 0);
+    } finally {
+      delete process.env.CAIRN_AUDIT_LOG;
+    }
+    const text = await readFile(audit, 'utf8');
+    const [line] = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const keyOf = async (file: string) => Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+    assert.equal(line!.action, 'key.rotate');
+    assert.equal(line!.outcome, 'succeeded');
+    assert.deepEqual(line!.what, { fromKek: kekId(await keyOf(from)), toKek: kekId(await keyOf(to)), rotated: '0', failed: '0' });
+    assert.match(String((line!.who as { user: string }).user), /^os:/);
+    for (const file of [from, to]) assert.ok(!text.includes((await readFile(file, 'utf8')).trim()), 'no KEK in the audit log');
+  });
+
   it('status without a KEK says so instead of inventing one', async () => {
     const { code, stderr } = await cairn('keys', 'status');
     assert.equal(code, 1);
