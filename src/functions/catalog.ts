@@ -40,6 +40,7 @@ export const UNSUPPORTED_FUNCTIONS: Record<string, string> = {
   DeleteVolumeSnapshot: 'provider (non-CSI) volume snapshots are not supported; use DeleteCSISnapshot',
   BackupDataUsingKopiaServer: 'the Kopia repository server functions are not supported; use BackupData',
   RestoreDataUsingKopiaServer: 'the Kopia repository server functions are not supported; use RestoreData',
+  DeleteDataUsingKopiaServer: 'the Kopia repository server functions are not supported; use DeleteData',
 };
 
 let cache: Map<string, FunctionDefinition> | undefined;

@@ -102,6 +102,10 @@ class ActionConverter {
   private readonly outPath: PathSegment[];
   private readonly phases = new Map<string, PhaseRecord>();
   private readonly workloads = new Set<WorkloadKind>();
+  /** Run option → the Kanister parameter a template read it as (`.PodOverride`). */
+  private readonly runOptions = new Map<string, string>();
+  /** Input artifacts the templates read. */
+  private readonly artifactsRead = new Set<string>();
   private secretNames: string[] = [];
   private configMapNames: string[] = [];
   private deferPhase?: string;
@@ -147,6 +151,16 @@ class ActionConverter {
     action.phases = entries.flatMap((entry) => (entry ? [this.phase(entry)] : []));
     if (defer) action.deferPhase = this.phase(defer);
     action.kinds = this.kinds(value.kind);
+    if (!action.inputArtifactNames && this.artifactsRead.size > 0) {
+      // Kanister hands a run every artifact of the ActionSet whether the action declares them or not; Cairn
+      // checks reads against the declaration, which is therefore taken from what the templates read.
+      action.inputArtifactNames = [...this.artifactsRead].sort();
+      report.map([...this.outPath, 'inputArtifactNames'], this.inPath);
+      report.warn('inferred-input-artifacts', this.inPath, `action "${this.name}" declares no inputArtifactNames; it is imported with ${action.inputArtifactNames.join(', ')}, the artifacts its templates read`, 'add inputArtifactNames to the Kanister action');
+    }
+    for (const [option, parameter] of this.runOptions) {
+      report.warn('run-option', this.inPath, `.${parameter} was given by the Kanister ActionSet; Cairn reads it from the run option ${option}`, `cairn run --context <file> with {"Options": {"${option}": {…}}}, or write it into the function's args`);
+    }
     // Key order as authors write Cairn blueprints.
     const { kinds, inputArtifactNames, outputArtifacts, phases, deferPhase } = action;
     return { kinds, ...(inputArtifactNames ? { inputArtifactNames } : {}), ...(outputArtifacts ? { outputArtifacts } : {}), phases, ...(deferPhase ? { deferPhase } : {}) };
@@ -297,6 +311,8 @@ class ActionConverter {
       ...(phase ? { phase } : {}),
       ...(this.deferPhase ? { deferPhase: this.deferPhase } : {}),
       useWorkload: (kind) => this.workloads.add(kind),
+      useRunOption: (option, parameter) => this.runOptions.set(option, parameter),
+      useArtifact: (name) => this.artifactsRead.add(name),
       readObject: (kind, owner, key) => {
         if (inObjectReference) return { problem: { code: 'unsupported-template-field', message: 'an object reference cannot read Secrets or ConfigMaps' } };
         if (!phase) {

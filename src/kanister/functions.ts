@@ -1,8 +1,9 @@
 /**
  * Kanister function names → Cairn's function catalogue. Cairn implements Kanister's functions under the same
- * names and argument shapes (`x-cairn.kanister` in their schemas), so a name Cairn has is kept as is; the
- * cloud-specific ones are rejected with the catalogue's reason, and the rest of Kanister's library is named as
- * not available yet rather than unknown.
+ * names and argument shapes (`x-cairn.kanister` in their schemas; the deprecated `Wait` included, run by
+ * WaitV2's implementation), so a name Cairn has is kept as is; the cloud-specific and Kopia-server ones are
+ * rejected with the catalogue's reason; a Kanister name missing from the catalogue (a worker built without
+ * it) is named as not available rather than unknown.
  */
 import { didYouMean } from '../diagnostics.ts';
 import { functionCatalog, UNSUPPORTED_FUNCTIONS } from '../functions/catalog.ts';
@@ -20,13 +21,9 @@ export const KANISTER_FUNCTIONS = [
 
 export type FunctionMapping = { func: string } | { problem: Problem };
 
-/** Kanister functions Cairn runs under another name: `Wait` is deprecated in Kanister for WaitV2, whose args it shares. */
-const RENAMED: Record<string, string> = { Wait: 'WaitV2' };
-
 export function mapKanisterFunction(name: string): FunctionMapping {
   const catalog = functionCatalog();
   if (catalog.has(name)) return { func: name };
-  if (Object.hasOwn(RENAMED, name) && catalog.has(RENAMED[name]!)) return { func: RENAMED[name]! };
   if (Object.hasOwn(UNSUPPORTED_FUNCTIONS, name)) {
     return { problem: { code: 'unsupported-function', message: `function "${name}" is not supported: ${UNSUPPORTED_FUNCTIONS[name]}` } };
   }

@@ -27,6 +27,10 @@ export interface TemplateSite {
   readObject(kind: 'Secret' | 'ConfigMap', owner: string | undefined, key: string): { segments: string[] } | { problem: Problem };
   /** Records that the template reads `.StatefulSet`, `.Deployment`, `.PVC` or `.Namespace`. */
   useWorkload(kind: WorkloadKind): void;
+  /** Records that the template reads what Kanister's ActionSet gave and a Cairn run gives as an option. */
+  useRunOption?(option: string, parameter: string): void;
+  /** Records that the template reads the input artifact `name`. */
+  useArtifact?(name: string): void;
 }
 
 const WORKLOAD_FIELDS: Record<string, [string, Shape]> = {
@@ -42,10 +46,10 @@ const LOCATION_FIELDS: Record<string, string> = { Type: 'type', Bucket: 'bucket'
 const UNSUPPORTED_ROOTS: Record<string, Problem> = {
   DeploymentConfig: { code: 'unsupported-template-field', message: 'OpenShift DeploymentConfigs are not supported by Cairn', hint: 'use a Deployment' },
   RepositoryServer: { code: 'unsupported-template-field', message: 'Kopia repository servers are not supported; Cairn reaches the location through its profile' },
-  PodOverride: { code: 'unsupported-template-field', message: 'Cairn has no PodOverride in the template context', hint: 'write podOverride in the args of KubeTask/CopyVolumeData' },
-  PodLabels: { code: 'unsupported-template-field', message: 'Cairn has no PodLabels in the template context', hint: 'write podLabels in the args of KubeTask' },
-  PodAnnotations: { code: 'unsupported-template-field', message: 'Cairn has no PodAnnotations in the template context', hint: 'write podAnnotations in the args of KubeTask' },
 };
+
+/** Kanister's ActionSet-level pod settings → the run options that carry them in Cairn. */
+const RUN_OPTION_ROOTS: Record<string, string> = { PodOverride: 'podOverride', PodLabels: 'podLabels', PodAnnotations: 'podAnnotations' };
 
 const KIND_OF_ROOT: Record<string, WorkloadKind> = { StatefulSet: 'StatefulSet', Deployment: 'Deployment', PVC: 'PersistentVolumeClaim', Namespace: 'Namespace' };
 
@@ -82,11 +86,19 @@ export function resolveParam(names: string[], site: TemplateSite): Resolved {
       return { expr: contextPath(['Namespace']) };
     case 'Object':
       return { expr: contextPath(names) };
+    case 'PodOverride':
+    case 'PodLabels':
+    case 'PodAnnotations': {
+      const option = RUN_OPTION_ROOTS[root]!;
+      site.useRunOption?.(option, root);
+      return { expr: contextPath(['Options', option, ...rest]) };
+    }
     case 'Options':
     case 'Time':
       if (root === 'Time' && rest.length > 0) return problem('Time is a string', undefined, 'unknown-template-field');
       return { expr: contextPath(names) };
     case 'ArtifactsIn':
+      if (rest[0] !== undefined) site.useArtifact?.(rest[0]);
       if (rest[1] !== undefined && rest[1] !== 'KeyValue' && rest[1] !== 'KopiaSnapshot') return problem('an artifact has KeyValue and KopiaSnapshot', undefined, 'unknown-template-field');
       return { expr: contextPath(names) };
     case 'Profile':
@@ -105,7 +117,7 @@ export function resolveParam(names: string[], site: TemplateSite): Resolved {
         const unsupported = UNSUPPORTED_ROOTS[root]!;
         return { problem: unsupported };
       }
-      return problem(`.${root}: no such field in Kanister's template parameters`, 'Kanister offers StatefulSet, Deployment, PVC, Namespace, Object, Phases, DeferPhase, ArtifactsIn, Secrets, ConfigMaps, Profile, Options and Time', 'unknown-template-field');
+      return problem(`.${root}: no such field in Kanister's template parameters`, 'Kanister offers StatefulSet, Deployment, PVC, Namespace, Object, Phases, DeferPhase, ArtifactsIn, Secrets, ConfigMaps, Profile, Options, Time, PodOverride, PodLabels and PodAnnotations', 'unknown-template-field');
   }
 }
 

@@ -80,7 +80,68 @@ export const TEMPLATE_HELPERS: Record<string, HelperFunction> = {
   and: (...values) => values.every((v) => !isEmpty(v)),
   or: (...values) => values.find((v) => !isEmpty(v)) ?? values[values.length - 1],
   not: (value) => isEmpty(value),
+  // Go's ordering functions: numbers with numbers, strings with strings (byte order, as Go compares them).
+  lt: (a, b) => compareOrdered('lt', a, b) < 0,
+  le: (a, b) => compareOrdered('le', a, b) <= 0,
+  gt: (a, b) => compareOrdered('gt', a, b) > 0,
+  ge: (a, b) => compareOrdered('ge', a, b) >= 0,
+  // sprig's, with its argument order (`contains "cat" "catch"`).
+  contains: (part, text) => stringOf(text).includes(stringOf(part)),
+  hasPrefix: (prefix, text) => stringOf(text).startsWith(stringOf(prefix)),
+  hasSuffix: (suffix, text) => stringOf(text).endsWith(stringOf(suffix)),
+  trimAll: (cutset, value) => {
+    const cut = new Set(stringOf(cutset));
+    const chars = [...stringOf(value)];
+    let start = 0;
+    let end = chars.length;
+    while (start < end && cut.has(chars[start]!)) start++;
+    while (end > start && cut.has(chars[end - 1]!)) end--;
+    return chars.slice(start, end).join('');
+  },
+  splitList: (separator, value) => stringOf(value).split(stringOf(separator)),
+  /** The keys of one or more maps, sorted (sprig's order is Go's random map order; sorted is one of them). */
+  keys: (...maps) => [...new Set(maps.flatMap((map) => (map !== null && typeof map === 'object' && !Array.isArray(map) && runtimeLabel(map) === undefined ? Object.keys(map) : [])))].sort(),
+  last: (list) => (Array.isArray(list) ? list[list.length - 1] : undefined),
+  ternary: (whenTrue, whenFalse, condition) => {
+    if (runtimeLabel(condition) !== undefined) return condition;
+    if (typeof condition !== 'boolean') throw new Error(`ternary: the condition must be true or false, not ${stringOf(condition)}`);
+    return condition ? whenTrue : whenFalse;
+  },
+  // sprig's integer arithmetic (int64: fractions truncated, numeric strings parsed, anything else 0).
+  add: (...values) => values.reduce<number>((sum, value) => sum + toInteger(value), 0),
+  add1: (value) => toInteger(value) + 1,
+  sub: (a, b) => toInteger(a) - toInteger(b),
+  mul: (...values) => values.reduce<number>((product, value) => product * toInteger(value), 1),
+  div: (a, b) => {
+    const divisor = toInteger(b);
+    if (divisor === 0) throw new Error('div: division by zero');
+    return Math.trunc(toInteger(a) / divisor);
+  },
+  mod: (a, b) => {
+    const divisor = toInteger(b);
+    if (divisor === 0) throw new Error('mod: division by zero');
+    return toInteger(a) % divisor;
+  },
 };
+
+function compareOrdered(name: string, a: unknown, b: unknown): number {
+  // A preview's run-time placeholder compares as nothing: the condition shows as false.
+  if (runtimeLabel(a) !== undefined || runtimeLabel(b) !== undefined) return Number.NaN;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  throw new Error(`${name}: incompatible types for comparison (${typeName(a)} and ${typeName(b)})`);
+}
+
+function typeName(value: unknown): string {
+  return value === null || value === undefined ? 'nil' : Array.isArray(value) ? 'list' : typeof value;
+}
+
+function toInteger(value: unknown): number {
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : 0;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string' && /^\s*[-+]?\d+(\.\d*)?\s*$/.test(value)) return Math.trunc(Number(value));
+  return 0;
+}
 
 /** Block and built-in helpers handlebars provides that templates may use. */
 export const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup'] as const;

@@ -6,6 +6,8 @@ import type { PhaseSpec } from '../../../src/blueprint/types.ts';
 import { validateText } from '../../../src/blueprint/validate.ts';
 import { errorsOf } from '../../../src/diagnostics.ts';
 import { importKanisterFile, importKanisterText } from '../../../src/kanister/import.ts';
+import type { TemplateContext } from '../../../src/template/context.ts';
+import { renderString } from '../../../src/template/render.ts';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/kanister');
 
@@ -22,7 +24,7 @@ function phase(blueprint: { actions: Record<string, { phases: unknown[]; deferPh
 }
 
 describe('Kanister blueprints convert into Cairn blueprints', () => {
-  for (const name of ['mysql', 'postgresql', 'etcd-csi', 'control-flow']) {
+  for (const name of ['mysql', 'postgresql', 'etcd-csi', 'control-flow', 'functions', 'mysql-kando']) {
     it(`${name}.yaml converts to the expected Cairn YAML, which passes Cairn's validation`, async () => {
       const { yaml } = await imported(name);
       assert.equal(yaml, readFileSync(join(fixtures, 'expected', `${name}.cairn.yaml`), 'utf8'));
@@ -147,5 +149,47 @@ describe('Kanister blueprints convert into Cairn blueprints', () => {
     assert.deepEqual(errorsOf(result.diagnostics), []);
     assert.deepEqual(result.blueprints.map((b) => b.metadata.name), ['first', 'second']);
     assert.equal(validateText(result.yaml!, 'two.cairn.yaml').blueprints.length, 2);
+  });
+});
+
+describe("the rest of Kanister's function library imports under its own names", () => {
+  it('keeps every function and its args; Wait stays Wait, KubeTask may omit its namespace', async () => {
+    const { blueprint } = await imported('functions');
+    const funcs = (action: string) => [...blueprint.actions[action]!.phases, blueprint.actions[action]!.deferPhase].filter(Boolean).map((p) => (p as PhaseSpec).func);
+    assert.deepEqual(funcs('backup'), ['CheckRepository', 'KubeExecAll', 'BackupDataAll', 'BackupDataStats', 'MultiContainerRun', 'CreateCSISnapshotStatic', 'KubeTask']);
+    assert.deepEqual(funcs('restore'), ['ScaleWorkload', 'RestoreDataAll', 'PrepareData', 'Wait', 'ScaleWorkload']);
+    assert.deepEqual(funcs('delete'), ['DeleteDataAll', 'DeleteCSISnapshotContent']);
+    assert.equal(phase(blueprint, 'backup', 'report').args!.namespace, undefined);
+    assert.equal(phase(blueprint, 'restore', 'waitForPods').args!.conditions && (phase(blueprint, 'restore', 'waitForPods').args!.conditions as { anyOf: { condition: string }[] }).anyOf[0]!.condition, '$.status.readyReplicas == $.spec.replicas');
+  });
+
+  it("takes an action's inputArtifactNames from what its templates read when Kanister's names none, and says so", async () => {
+    const { blueprint, diagnostics } = await imported('functions');
+    assert.deepEqual(blueprint.actions.delete!.inputArtifactNames, ['backupInfo']);
+    assert.ok(diagnostics.some((d) => d.code === 'inferred-input-artifacts' && d.line === 142));
+  });
+
+  it(".PodOverride is the run option podOverride, with a warning", async () => {
+    const { blueprint, diagnostics } = await imported('functions');
+    assert.match((phase(blueprint, 'backup', 'report').args!.command as string[])[2]!, /\{\{default "default" Options\.podOverride\.serviceAccountName\}\}/);
+    assert.ok(diagnostics.some((d) => d.code === 'run-option' && /\.PodOverride .* run option podOverride/.test(d.message)));
+  });
+
+  it('renders the ordering, keys, contains, prefix, trim, split, arithmetic and ternary helpers as Go would', async () => {
+    const { blueprint } = await imported('functions');
+    const context = {
+      Target: { kind: 'StatefulSet', namespace: 'shop', name: 'db', pods: ['db-0', 'db-1'], containers: {}, pvcs: {}, object: {} },
+      Object: { metadata: { labels: { tier: 'data', app: 'db' } } },
+      Namespace: 'shop',
+      Phases: {},
+      ArtifactsIn: {},
+      Options: { version: 'v1.2.3', podOverride: { serviceAccountName: 'backup-sa' } },
+      Time: '2026-03-04T05:06:07Z',
+    } as unknown as TemplateContext;
+    const report = renderString((phase(blueprint, 'backup', 'report').args!.command as string[])[2]!, context);
+    // As Go renders it: the first body line follows the range tag's newline.
+    assert.equal(report, ['', 'echo "label app=db"', 'echo "label tier=data"', 'echo "a database: DB"', 'echo "version 1.2.3 of 3"', 'echo "replicas: 3 many"', 'echo "service account: backup-sa"', ''].join('\n'));
+    const background = renderString((phase(blueprint, 'backup', 'dumpAll').args!.backgroundCommand as string[])[2]!, context);
+    assert.equal(background, '\nhost="db-1"\ndump --host "${host}" > /tmp/data\n');
   });
 });

@@ -92,6 +92,10 @@ const TEMPLATES = [
   'start\n{{- range .StatefulSet.Pods }}\necho {{ . }}\n{{- end }}\nend\n',
   '{{ if .Options.mode }}\nA\n{{ end }}\n{{ range .StatefulSet.Pods }}\n  - {{ . }}\n{{ end }}\n',
   '  {{- /* comment */ -}}  x {{ `raw "q" \'s\'` }} a\\{{ .StatefulSet.Name }}',
+  '{{ if gt (len .StatefulSet.Pods) 1 }}many{{ end }} {{ lt 1 2 }} {{ le "a" "b" }} {{ ge 2 2 }} {{ gt "b" "a" }} {{ lt "é" "z" }}',
+  '{{ keys .Object.metadata.labels | join "," }} {{ contains "db" .StatefulSet.Name }} {{ hasPrefix "d" "db" }} {{ hasSuffix "x" "db" }}',
+  '{{ trimAll "-" "--a-b--" }} {{ splitList "," "a,b,c" | last }} {{ ternary "y" "n" (eq .Options.mode "full") }} {{ add 1 2 3 }} {{ add1 4 }} {{ sub 5 7 }} {{ mul 2 3 }} {{ div 7 2 }} {{ mod 7 3 }}',
+  '{{ range $k := keys .Object.metadata.labels }}{{ $k }}={{ index $.Object.metadata.labels $k }};{{ end }}',
 ];
 
 function buildGoRenderer(): string | undefined {

@@ -50,7 +50,7 @@ describe('what cannot be converted is reported with file:line:column, and nothin
       ['variable-assignment', 21, 44],
       ['unsupported-template-construct', 21, 77],
       ['unsupported-template-function', 22, 19],
-      ['function-not-available', 23, 13],
+      ['unsupported-function', 23, 13],
       ['unknown-function', 27, 13],
     ]);
     assert.equal(diagnostics.find((d) => d.code === 'unknown-function')?.hint, 'did you mean "KubeExec"?');

@@ -200,7 +200,7 @@ describe('what cannot be translated is reported at the construct', () => {
   });
 
   it('rejects fields Cairn has no counterpart for', () => {
-    assert.deepEqual(problemsOf('{{ .PodOverride }}{{ .DeploymentConfig.Name }}{{ .Nope }}').map((p) => p.code), ['unsupported-template-field', 'unsupported-template-field', 'unknown-template-field']);
+    assert.deepEqual(problemsOf('{{ .RepositoryServer.Address }}{{ .DeploymentConfig.Name }}{{ .Nope }}').map((p) => p.code), ['unsupported-template-field', 'unsupported-template-field', 'unknown-template-field']);
     assert.deepEqual(problemsOf('{{ range $pvc, $path := index .StatefulSet.PersistentVolumeClaims "db-0" }}{{ $path }}{{ end }}').map((p) => p.code), ['unsupported-template-field']);
   });
 
@@ -214,3 +214,29 @@ describe('what cannot be translated is reported at the construct', () => {
     assert.equal(problemsOf('{{ .Nope }} {{ .Profile.Credential }} {{ nosuch 1 }}').length, 3);
   });
 });
+
+describe('sprig helpers Kanister blueprints use map onto Cairn helpers of the same name', () => {
+  const cases: [string, string][] = [
+    ['{{ if lt (len .StatefulSet.Pods) 3 }}few{{ end }}', '{{#if (lt (len Target.pods) 3)}}few{{/if}}'],
+    ['{{ le 1 2 }} {{ gt .Options.mode "a" }} {{ ge 2 2 }}', '{{le 1 2}} {{gt Options.mode "a"}} {{ge 2 2}}'],
+    ['{{ keys .Object.metadata.labels | join "," }}', '{{join "," (keys Object.metadata.labels)}}'],
+    ['{{ contains "db" .StatefulSet.Name }} {{ .StatefulSet.Name | hasPrefix "d" }} {{ hasSuffix "b" .StatefulSet.Name }}', '{{contains "db" Target.name}} {{hasPrefix "d" Target.name}} {{hasSuffix "b" Target.name}}'],
+    ['{{ trimAll "/" .Options.mode }} {{ splitList "," .Options.mode | last }}', '{{trimAll "/" Options.mode}} {{last (splitList "," Options.mode)}}'],
+    ['{{ add1 (len .StatefulSet.Pods) }} {{ sub 3 1 }} {{ add 1 2 3 }} {{ mul 2 3 }} {{ div 7 2 }} {{ mod 7 2 }}', '{{add1 (len Target.pods)}} {{sub 3 1}} {{add 1 2 3}} {{mul 2 3}} {{div 7 2}} {{mod 7 2}}'],
+    ['{{ eq .Options.mode "full" | ternary "F" "I" }}', '{{ternary "F" "I" (eq Options.mode "full")}}'],
+    ['{{ .PodOverride.serviceAccountName }} {{ index .PodLabels "team" }}', '{{Options.podOverride.serviceAccountName}} {{index Options.podLabels "team"}}'],
+  ];
+  for (const [go, handlebars] of cases) {
+    it(`${go} → ${handlebars}`, () => assert.equal(translate(go), handlebars));
+  }
+
+  it('renders them: lt/gt over numbers or strings, keys sorted, sprig argument orders', () => {
+    assert.equal(render('{{ if gt (len .StatefulSet.Pods) 1 }}many{{ end }}|{{ keys .Object.metadata.labels | join "," }}|{{ contains "d" .StatefulSet.Name }}|{{ trimAll "s" "ssxss" }}'), 'many|app.kubernetes.io/instance|true|x');
+    assert.equal(render('{{ splitList "-" "a-b-c" | last }} {{ add1 41 }} {{ div 9 2 }} {{ eq .Options.mode "full" | ternary "F" "I" }}'), 'c 42 4 F');
+  });
+
+  it("refuses to compare a number with a string, as Go's lt does", () => {
+    assert.throws(() => render('{{ lt 1 "2" }}'), /lt: incompatible types for comparison \(number and string\)/);
+  });
+});
+

@@ -33,7 +33,7 @@ describe("Kanister's Wait and WaitV2 conditions become Cairn conditions", () => 
     });
   });
 
-  it("imports the deprecated Wait as WaitV2, its JSONPath pieces (quoted, with filters) translated", () => {
+  it("imports the deprecated Wait as Cairn's Wait (WaitV2's implementation), its JSONPath pieces (quoted, with filters) translated", () => {
     const result = importKanisterText(
       kanister([
         '    - func: Wait',
@@ -53,10 +53,10 @@ describe("Kanister's Wait and WaitV2 conditions become Cairn conditions", () => 
     );
     assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
     const phase = result.blueprints[0]!.actions.backup!.phases[0] as PhaseSpec;
-    assert.equal(phase.func, 'WaitV2');
+    assert.equal(phase.func, 'Wait');
     const [entry] = (phase.args!.conditions as { allOf: { condition: string }[] }).allOf;
     assert.equal(entry!.condition, '$.spec.replicas == $.status.availableReplicas && $.status.conditions[?(@.type == "Available")].status == "True"');
-    assert.match(result.yaml ?? '', /func: WaitV2/);
+    assert.match(result.yaml ?? '', /func: Wait\n/);
   });
 
   it('refuses a condition the language cannot express, at the action and with the reason', () => {
