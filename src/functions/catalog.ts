@@ -30,10 +30,10 @@ interface SchemaFile {
  * reporting an unknown function.
  */
 export const UNSUPPORTED_FUNCTIONS: Record<string, string> = {
-  CreateRDSSnapshot: 'AWS RDS functions are cloud-specific and not supported by Cairn; back up the database logically with BackupStream',
-  ExportRDSSnapshotToLocation: 'AWS RDS functions are cloud-specific and not supported by Cairn',
-  RestoreRDSSnapshot: 'AWS RDS functions are cloud-specific and not supported by Cairn',
-  DeleteRDSSnapshot: 'AWS RDS functions are cloud-specific and not supported by Cairn',
+  CreateRDSSnapshot: 'AWS RDS functions are cloud-specific and not supported by Cairn; back the database up logically instead (a KubeTask running its dump into kando location push, or BackupStream)',
+  ExportRDSSnapshotToLocation: 'AWS RDS functions are cloud-specific and not supported by Cairn; back the database up logically instead (a KubeTask running its dump into kando location push, or BackupStream)',
+  RestoreRDSSnapshot: 'AWS RDS functions are cloud-specific and not supported by Cairn; restore a logical backup instead (kando location pull into the database client, or RestoreStream)',
+  DeleteRDSSnapshot: 'AWS RDS functions are cloud-specific and not supported by Cairn; delete logical backups with LocationDelete or kando location delete',
   CreateVolumeSnapshot: 'provider (non-CSI) volume snapshots are not supported; use CreateCSISnapshot',
   WaitForSnapshotCompletion: 'provider (non-CSI) volume snapshots are not supported; use WaitForSnapshotReady',
   CreateVolumeFromSnapshot: 'provider (non-CSI) volume snapshots are not supported; use RestoreCSISnapshot',
