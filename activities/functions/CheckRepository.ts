@@ -26,9 +26,9 @@ export const CheckRepository: CairnFunction = {
     const application = template.Namespace;
     const profile = await profileOf(template, kube);
     const location = await openLocation(profile, { kube });
-    const [key, contents] = await Promise.all([location.store.read(keyFileKey(application)), location.store.list(kopiaDir(application))]);
-    if (!key || contents.length === 0) {
-      log('no repository for the application in the location', { profile: profile.name, key: !!key, kopiaFiles: contents.length });
+    const [key, format] = await Promise.all([location.store.read(keyFileKey(application)), kopiaFormatBlob(location, application)]);
+    if (!key || !format) {
+      log('no repository for the application in the location', { profile: profile.name, key: !!key, repository: format });
       return { ...verdict(true, false), profile: profile.name, snapshots: 0 };
     }
     try {
@@ -57,3 +57,13 @@ export const CheckRepository: CairnFunction = {
     return { ...verdict(false, false), profile: profile.name, snapshots };
   },
 };
+
+/**
+ * Whether kopia's format blob is there: `kopia.repository` in an object store, `kopia.repository.f` on a
+ * filesystem (kopia's sharded filesystem layout adds the suffix). One read, however big the repository.
+ */
+async function kopiaFormatBlob(location: Awaited<ReturnType<typeof openLocation>>, application: string): Promise<boolean> {
+  const dir = kopiaDir(application);
+  for (const name of ['kopia.repository', 'kopia.repository.f']) if (await location.store.read(`${dir}${name}`)) return true;
+  return false;
+}
