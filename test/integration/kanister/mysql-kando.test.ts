@@ -13,6 +13,8 @@ import type { RunActionResult } from '../../../src/run/types.ts';
 import type { TemplateContext } from '../../../src/template/context.ts';
 import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
 import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { ensureStack } from '../../support/stack.ts';
+import { assertPodRuntimeHasKando } from './world.ts';
 
 // The issue's end-to-end test: a Kanister-style MySQL blueprint whose KubeTask pods dump with mysqldump and
 // push and pull the dump with `kando location` (test/fixtures/kanister/mysql-kando.yaml), imported with the
@@ -25,6 +27,7 @@ let harness: BlueprintHarness;
 let blueprint: string;
 
 before(async () => {
+  assertPodRuntimeHasKando(await ensureStack());
   const imported = await importKanisterFile(join(ROOT, 'test/fixtures/kanister/mysql-kando.yaml'));
   assert.deepEqual(imported.diagnostics.filter((d) => d.severity === 'error'), []);
   blueprint = imported.yaml!;

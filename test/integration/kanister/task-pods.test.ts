@@ -6,7 +6,7 @@ import type { Repository } from '../../../activities/kopia/repository.ts';
 import { listSnapshotEntries, openSnapshotFileReader } from '../../../activities/kopia/snapshots.ts';
 import { applicationRepository } from '../../support/data-functions.ts';
 import { claimVolumeDir, waitForPod } from '../../support/pod-runtime/testing.ts';
-import { kanisterWorld, type KanisterWorld } from './world.ts';
+import { assertPodRuntimeCurrent, assertPodRuntimeHasKando, kanisterWorld, type KanisterWorld } from './world.ts';
 
 // The functions that run one-off pods (MultiContainerRun, PrepareData, KubeTask) and KubeExec, with real
 // processes played by the pod runtime, and kando reaching the run's location from inside them: through a
@@ -72,6 +72,8 @@ const output = (key: string, value: string) => `kando output ${key} "${value}"`;
 
 describe('MultiContainerRun', () => {
   it('runs init, background and output containers on one shared volume at /tmp/ (the default); outputs come from the output container', async () => {
+    // Needs the runtime's handling of a volume mounted at /tmp (pod-worker.ts).
+    assertPodRuntimeCurrent(world.stack);
     const outcome = await world.step('MultiContainerRun', {
       sharedVolumeMedium: 'Memory',
       initImage: 'busybox:1.36',
@@ -87,6 +89,7 @@ describe('MultiContainerRun', () => {
   });
 
   it('streams from the background container into kando location push in the output container', async () => {
+    assertPodRuntimeHasKando(world.stack);
     const outcome = await world.step('MultiContainerRun', {
       namespace: world.ns,
       sharedVolumeDir: '/shared',
@@ -167,6 +170,7 @@ describe('kando in KubeTask and KubeExec', () => {
   });
 
   it('gives a KubeExec command the location on stdin: push and pull in a running pod', async () => {
+    assertPodRuntimeHasKando(world.stack);
     const push = await world.step('KubeExec', { namespace: world.ns, pod: 'web-0', command: sh('echo "from exec" | kando location push --path /exec/hello.txt --output-name pushed -') });
     assert.ok(push.ok, push.ok ? '' : push.message);
     const info = JSON.parse(String(push.outputs.pushed)) as { id: string };

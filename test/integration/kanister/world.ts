@@ -3,6 +3,9 @@
  * of one function as the single phase of a blueprint, against any target (`statefulset/<ns>/<name>`,
  * default the namespace), through Temporal.
  */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import type { JsonObject, JsonValue } from '../../../src/json.ts';
@@ -76,4 +79,30 @@ actions:
       await fixture.close();
     },
   };
+}
+
+/**
+ * Fails, saying why, when the running pod runtime predates `deploy/kando` on its pods' PATH (and its /tmp
+ * handling for a volume mounted there): it writes an exec shim for every command name on that PATH when it
+ * starts, so a `kando` shim means it started from a checkout that has both. Restart it to pick them up.
+ */
+export function assertPodRuntimeHasKando(stack: StackInfo): void {
+  const shims = (stack['pod-runtime'] as { execShims?: string } | undefined)?.execShims;
+  assert.ok(
+    shims && existsSync(join(shims, 'kando')),
+    'the running pod runtime was started before deploy/kando was on its pods\' PATH: restart it (npm run stack:down && npm run stack:up), see docs/kando.md',
+  );
+}
+
+/**
+ * Fails, saying why, when the running pod runtime was started before the last change to its source (the
+ * behaviour a test relies on may be newer than the process playing the pods). Its PID file is written when it
+ * starts.
+ */
+export function assertPodRuntimeCurrent(stack: StackInfo): void {
+  const source = join(import.meta.dirname, '../../support/pod-runtime');
+  const files = readdirSync(source, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'));
+  const newest = Math.max(...files.map((file) => statSync(join(source, file)).mtimeMs));
+  const started = statSync(join(stack.state, 'pids', 'pod-runtime.pid')).mtimeMs;
+  assert.ok(started >= newest, 'the running pod runtime is older than test/support/pod-runtime/: restart it (npm run stack:down && npm run stack:up) to test this');
 }
