@@ -7,10 +7,8 @@
  * the run and phase and always deleted. Containers that run `kando location` get the run's location.
  */
 import type * as k8s from '@kubernetes/client-node';
-import type { JsonObject } from '../../src/json.ts';
-import { deepMerge } from '../kube/pod-override.ts';
 import { wantsKandoLocation } from './kando-location.ts';
-import { runTaskPodWithLocation } from './task-pod.ts';
+import { runTaskPodWithLocation, taskPodManifest } from './task-pod.ts';
 import { PermanentFunctionError, type CairnFunction } from './types.ts';
 
 const SHARED_VOLUME = 'shared';
@@ -29,7 +27,6 @@ export const MultiContainerRun: CairnFunction = {
     const command = (value: unknown) => (value as unknown[]).map(String);
     if (args.initCommand !== undefined && args.initImage === undefined) throw new PermanentFunctionError('initCommand needs initImage');
     const spec: k8s.V1PodSpec = {
-      restartPolicy: 'Never',
       volumes: [{ name: SHARED_VOLUME, emptyDir: { ...(medium ? { medium } : {}), ...(args.sharedVolumeSizeLimit !== undefined ? { sizeLimit: String(args.sharedVolumeSizeLimit) } : {}) } }],
       ...(args.initImage !== undefined
         ? { initContainers: [{ name: 'init', image: String(args.initImage), ...(args.initCommand !== undefined ? { command: command(args.initCommand) } : {}), volumeMounts: mounts }] }
@@ -39,21 +36,8 @@ export const MultiContainerRun: CairnFunction = {
         { name: 'background', image: String(args.backgroundImage), command: command(args.backgroundCommand), volumeMounts: mounts },
       ],
     };
-    const manifest = deepMerge(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: resourceName('multi-container'),
-          namespace,
-          labels: { 'app.kubernetes.io/managed-by': 'cairn', ...((args.podLabels ?? {}) as Record<string, string>) },
-          // kubectl logs and exec pick this container by default, as with Kanister's pod.
-          annotations: { 'kubectl.kubernetes.io/default-container': 'output', ...((args.podAnnotations ?? {}) as Record<string, string>) },
-        },
-        spec,
-      },
-      { spec: (args.podOverride ?? {}) as JsonObject },
-    ) as k8s.V1Pod;
+    // kubectl logs and exec pick the output container by default, as with Kanister's pod.
+    const manifest = taskPodManifest(resourceName('multi-container'), namespace, spec, args, { 'kubectl.kubernetes.io/default-container': 'output' });
     const withLocation = wantsKandoLocation(args, [args.outputCommand, args.backgroundCommand, args.initCommand]);
     return runTaskPodWithLocation(context, manifest, withLocation, { outputContainer: 'output', label: 'multi-container pod' });
   },

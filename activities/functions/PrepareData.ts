@@ -5,11 +5,8 @@
  * the `###Phase-output###` lines of its log; the pod is named after the run and phase and always deleted. A
  * command that runs `kando location` gets the run's location.
  */
-import type * as k8s from '@kubernetes/client-node';
-import type { JsonObject } from '../../src/json.ts';
-import { deepMerge } from '../kube/pod-override.ts';
 import { wantsKandoLocation } from './kando-location.ts';
-import { runTaskPodWithLocation } from './task-pod.ts';
+import { runTaskPodWithLocation, taskPodManifest } from './task-pod.ts';
 import { PermanentFunctionError, type CairnFunction } from './types.ts';
 import { claimVolumes } from './volume-pod.ts';
 import { targetOf } from './workload-volumes.ts';
@@ -29,25 +26,12 @@ export const PrepareData: CairnFunction = {
       claims = Object.fromEntries(pvcs.map((pvc) => [pvc, `${DEFAULT_MOUNT_ROOT}/${pvc}`]));
     }
     const { volumes, mounts } = await claimVolumes(context, namespace, claims);
-    const manifest = deepMerge(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: resourceName('prepare-data'),
-          namespace,
-          labels: { 'app.kubernetes.io/managed-by': 'cairn', ...((args.podLabels ?? {}) as Record<string, string>) },
-          annotations: { ...((args.podAnnotations ?? {}) as Record<string, string>) },
-        },
-        spec: {
-          restartPolicy: 'Never',
-          ...(args.serviceaccount !== undefined ? { serviceAccountName: String(args.serviceaccount) } : {}),
-          containers: [{ name: 'container', image: String(args.image), command: (args.command as unknown[]).map(String), volumeMounts: mounts }],
-          volumes,
-        },
-      },
-      { spec: (args.podOverride ?? {}) as JsonObject },
-    ) as k8s.V1Pod;
+    const spec = {
+      ...(args.serviceaccount !== undefined ? { serviceAccountName: String(args.serviceaccount) } : {}),
+      containers: [{ name: 'container', image: String(args.image), command: (args.command as unknown[]).map(String), volumeMounts: mounts }],
+      volumes,
+    };
+    const manifest = taskPodManifest(resourceName('prepare-data'), namespace, spec, args);
     return runTaskPodWithLocation(context, manifest, wantsKandoLocation(args, [args.command]), { label: 'prepare-data pod' });
   },
 };

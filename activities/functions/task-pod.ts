@@ -5,7 +5,9 @@
  * lines, as `kando output` prints them), and always delete it.
  */
 import type * as k8s from '@kubernetes/client-node';
+import type { JsonObject, JsonValue } from '../../src/json.ts';
 import { isNotFound } from '../../src/kube/clients.ts';
+import { deepMerge } from '../kube/pod-override.ts';
 import { tail } from '../kube/exec.ts';
 import { injectSecretEnv, kandoLocation, ownSecretByPod, withKandoSecret } from './kando-location.ts';
 import { pause } from './pause.ts';
@@ -24,6 +26,33 @@ export interface TaskPodOptions {
 }
 
 const POLL_MS = 500;
+
+/**
+ * A task pod's manifest: `spec` with `restartPolicy: Never`, labelled as Cairn's, with the function's
+ * `podLabels`/`podAnnotations` and its `podOverride` merged in (Kanister's semantics, pod-override.ts).
+ */
+export function taskPodManifest(
+  name: string,
+  namespace: string,
+  spec: k8s.V1PodSpec,
+  args: { podOverride?: JsonValue; podLabels?: JsonValue; podAnnotations?: JsonValue },
+  annotations: Record<string, string> = {},
+): k8s.V1Pod {
+  return deepMerge(
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'cairn', ...((args.podLabels ?? {}) as Record<string, string>) },
+        annotations: { ...annotations, ...((args.podAnnotations ?? {}) as Record<string, string>) },
+      },
+      spec: { ...spec, restartPolicy: 'Never' },
+    },
+    { spec: (args.podOverride ?? {}) as JsonObject },
+  ) as k8s.V1Pod;
+}
 
 /**
  * `runTaskPod`, with the run's location in the containers' environment when `withLocation` (for kando): a

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Repository } from '../../../activities/kopia/repository.ts';
 import { listSnapshotEntries } from '../../../activities/kopia/snapshots.ts';
 import { applicationRepository, treeManifest, writeAwkwardTree, type TreeEntry } from '../../support/data-functions.ts';
-import { claimVolumeDir, scaleStatefulSet, waitForPod, waitForPodGone } from '../../support/pod-runtime/testing.ts';
-import { kanisterWorld, type KanisterWorld } from './world.ts';
+import { claimVolumeDir, scaleStatefulSet, waitForPodGone } from '../../support/pod-runtime/testing.ts';
+import { createDataStatefulSet, kanisterWorld, type KanisterWorld } from './world.ts';
 
 // BackupDataAll, RestoreDataAll, DeleteDataAll over the two pods of a StatefulSet played by the pod runtime,
 // each with its own PVC (a real CSI volume directory); BackupDataStats on one pod's backup; CheckRepository
@@ -20,24 +20,8 @@ const target = () => `statefulset/${world.ns}/db`;
 before(async () => {
   world = await kanisterWorld('kanister-data-all');
   const { clients, ns } = world;
-  await clients.apps.createNamespacedStatefulSet({
-    namespace: ns,
-    body: {
-      metadata: { name: 'db' },
-      spec: {
-        replicas: 2,
-        serviceName: 'db',
-        selector: { matchLabels: { app: 'db' } },
-        template: {
-          metadata: { labels: { app: 'db' } },
-          spec: { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', 'infinity'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
-        },
-        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'cairn-csi', resources: { requests: { storage: '1Gi' } } } }],
-      },
-    },
-  });
+  await createDataStatefulSet(world, 'db', 2);
   for (const pod of ['db-0', 'db-1']) {
-    await waitForPod(clients, ns, pod, 'running', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready));
     volumes[pod] = await claimVolumeDir(clients, world.stack.state, ns, `data-${pod}`);
     writeAwkwardTree(volumes[pod], pod);
     originals[pod] = treeManifest(volumes[pod]);

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Repository } from '../../../activities/kopia/repository.ts';
 import { listSnapshotEntries, openSnapshotFileReader } from '../../../activities/kopia/snapshots.ts';
 import { applicationRepository } from '../../support/data-functions.ts';
-import { claimVolumeDir, waitForPod } from '../../support/pod-runtime/testing.ts';
-import { assertPodRuntimeCurrent, assertPodRuntimeHasKando, kanisterWorld, type KanisterWorld } from './world.ts';
+import { claimVolumeDir } from '../../support/pod-runtime/testing.ts';
+import { assertPodRuntimeCurrent, assertPodRuntimeHasKando, createDataStatefulSet, kanisterWorld, type KanisterWorld } from './world.ts';
 
 // The functions that run one-off pods (MultiContainerRun, PrepareData, KubeTask) and KubeExec, with real
 // processes played by the pod runtime, and kando reaching the run's location from inside them: through a
@@ -17,25 +17,8 @@ const target = () => `statefulset/${world.ns}/web`;
 
 before(async () => {
   world = await kanisterWorld('kanister-task-pods');
-  const { clients, ns } = world;
-  await clients.apps.createNamespacedStatefulSet({
-    namespace: ns,
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 1,
-        serviceName: 'web',
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', 'infinity'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
-        },
-        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'cairn-csi', resources: { requests: { storage: '1Gi' } } } }],
-      },
-    },
-  });
-  await waitForPod(clients, ns, 'web-0', 'running', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready));
-  repository = await applicationRepository(clients, ns);
+  await createDataStatefulSet(world, 'web', 1);
+  repository = await applicationRepository(world.clients, world.ns);
 });
 
 after(async () => {

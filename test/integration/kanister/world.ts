@@ -10,6 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import type { JsonObject, JsonValue } from '../../../src/json.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
+import { waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
 import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
 
@@ -105,4 +106,31 @@ export function assertPodRuntimeCurrent(stack: StackInfo): void {
   const newest = Math.max(...files.map((file) => statSync(join(source, file)).mtimeMs));
   const started = statSync(join(stack.state, 'pids', 'pod-runtime.pid')).mtimeMs;
   assert.ok(started >= newest, 'the running pod runtime is older than test/support/pod-runtime/: restart it (npm run stack:down && npm run stack:up) to test this');
+}
+
+/**
+ * A StatefulSet `name` of `replicas` pods whose container `main` (busybox, sleeping) mounts its own PVC
+ * `data-<pod>` (cairn-csi) at /data; resolves once every pod runs.
+ */
+export async function createDataStatefulSet(world: KanisterWorld, name: string, replicas: number): Promise<void> {
+  const { clients, ns } = world;
+  await clients.apps.createNamespacedStatefulSet({
+    namespace: ns,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas,
+        serviceName: name,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', 'infinity'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'cairn-csi', resources: { requests: { storage: '1Gi' } } } }],
+      },
+    },
+  });
+  for (let i = 0; i < replicas; i++) {
+    await waitForPod(clients, ns, `${name}-${i}`, 'running', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready));
+  }
 }
