@@ -25,7 +25,7 @@ export interface KandoLocation {
   scrub(text: string): string;
 }
 
-const KANDO_LOCATION = /(^|[\s;&|(`'"])kando\s+location\b/;
+const KANDO_LOCATION = /(^|[\s;&|(`'"/])kando\s+location\b/;
 
 /** Whether the phase's containers get the location: the `locationCredentials` arg, else "the command runs kando location". */
 export function wantsKandoLocation(args: JsonObject, commands: (JsonValue | undefined)[]): boolean {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,6 +100,18 @@ for (const profile of ['default', 'offsite']) {
       const toFile = await kando(location, ['location', 'pull', '--path', '/dumps/db/dump.bin', '--backupID', pushedId, file]);
       assert.equal(toFile.code, 0, toFile.stderr);
       assert.ok(readFileSync(file).equals(data));
+    });
+
+    it('pushes what another process writes into a FIFO, as MultiContainerRun containers share one', async () => {
+      const fifo = join(state.dir, `fifo-${profile}`);
+      execFileSync('mkfifo', [fifo]);
+      const bytes = randomBytes(200_000);
+      const writer = spawn('sh', ['-c', `cat > ${fifo}`]);
+      writer.stdin.end(bytes);
+      const pushed = await kando(location, ['location', 'push', '--path', '/fifo/data', fifo]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const pulled = await kando(location, ['location', 'pull', '--path', '/fifo/data', '-']);
+      assert.ok(pulled.stdout.equals(bytes));
     });
 
     it('pushes and pulls a directory as a tree', async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { wantsKandoLocation } from '../../../activities/functions/kando-location.ts';
 import { parsePhaseOutputs } from '../../../activities/functions/phase-output.ts';
 
 // `kando output` of Cairn's kando (deploy/kando/kando, POSIX sh + awk) prints what Kanister's Go kando prints:
@@ -115,3 +116,25 @@ describe('kando arguments', () => {
     assert.equal(result.stderr.toString(), 'kando: --profile names profile "offsite" but this run\'s location is profile "default"\n');
   });
 });
+
+describe('which phases get the location for kando', () => {
+  it('those whose command runs kando location, however it is written', () => {
+    for (const command of [
+      ['sh', '-c', 'mysqldump | kando location push --path x -'],
+      ['bash', '-c', 'set -e\nkando  location delete --path x'],
+      ['/usr/local/bin/kando', 'location', 'pull', '--path', 'x', '-'],
+      ['sh', '-c', 'echo "$(kando location pull --path x -)"'],
+    ]) {
+      assert.equal(wantsKandoLocation({}, [command]), true, command.join(' '));
+    }
+    assert.equal(wantsKandoLocation({}, [undefined, ['sh', '-c', 'true'], ['sh', '-c', 'cat /tmp/data | kando location push --path p -']]), true);
+  });
+
+  it('not those that only print outputs or mention the word, unless locationCredentials says so', () => {
+    assert.equal(wantsKandoLocation({}, [['sh', '-c', 'kando output key value']]), false);
+    assert.equal(wantsKandoLocation({}, [['sh', '-c', 'echo nokando location']]), false);
+    assert.equal(wantsKandoLocation({ locationCredentials: true }, [['sh', '-c', '/scripts/backup.sh']]), true);
+    assert.equal(wantsKandoLocation({ locationCredentials: false }, [['sh', '-c', 'kando location push --path x -']]), false);
+  });
+});
+
