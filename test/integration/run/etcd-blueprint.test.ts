@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { FUNCTIONS } from '../../../activities/functions/index.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
@@ -162,7 +161,7 @@ it('fails on a wrong password without leaking it, and no run leaks the real one'
   await harness.assertNoSecretInHistories('not-the-password');
 });
 
-it('delete removes the snapshot from the location', { skip: FUNCTIONS.has('LocationDelete') ? false : 'LocationDelete is not implemented by this worker yet' }, async () => {
+it('delete removes the snapshot from the location', async () => {
   const deletion = await harness.run('delete', { artifacts: backup.outputArtifacts });
   assert.deepEqual(deletion.phaseOutputs.deleteSnapshot?.deletedSnapshots, [backup.outputArtifacts.etcdSnapshot?.KeyValue.snapshotID]);
 });

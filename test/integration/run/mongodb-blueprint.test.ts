@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { FUNCTIONS } from '../../../activities/functions/index.ts';
 import { ensureFerretDB } from '../../../scripts/stack/ferretdb.ts';
 import { stackPaths } from '../../../scripts/stack/paths.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
@@ -217,7 +216,7 @@ it('fails clearly on a bad dumpTool, a missing Secret or a wrong password, and n
   await harness.assertNoSecretInHistories('not-the-password');
 });
 
-it('delete removes the dump from the location', { skip: FUNCTIONS.has('LocationDelete') ? false : 'LocationDelete is not implemented by this worker yet' }, async () => {
+it('delete removes the dump from the location', async () => {
   const deletion = await harness.run('delete', { artifacts: backup.outputArtifacts });
   assert.deepEqual(deletion.phaseOutputs.deleteDump?.deletedSnapshots, [backup.outputArtifacts.mongoDump?.KeyValue.snapshotID]);
   await assert.rejects(harness.run('restore', { label: 'restore-deleted', artifacts: backup.outputArtifacts }), (error) => {

@@ -5,7 +5,6 @@ import { after, before, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { createManifests } from '../../../src/kube/apply.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { FUNCTIONS } from '../../../activities/functions/index.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
 import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
@@ -142,7 +141,7 @@ it('fails clearly when the credentials Secret is missing or holds a wrong passwo
   await harness.assertNoSecretInHistories('not-the-password');
 });
 
-it('delete removes the dump from the location', { skip: FUNCTIONS.has('LocationDelete') ? false : 'LocationDelete is not implemented by this worker yet' }, async () => {
+it('delete removes the dump from the location', async () => {
   const deletion = await harness.run('delete', { artifacts: backup.outputArtifacts });
   assert.deepEqual(deletion.phaseOutputs.deleteDump?.deletedSnapshots, [backup.outputArtifacts.mysqlDump?.KeyValue.snapshotID]);
   await assert.rejects(harness.run('restore', { label: 'restore-deleted', artifacts: backup.outputArtifacts }), (error) => {
