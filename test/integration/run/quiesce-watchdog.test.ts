@@ -112,7 +112,7 @@ async function kill(process: WorkerProcess): Promise<void> {
 it('the watchdog ends a lock nobody releases, and the backup refuses a snapshot it no longer covers', async () => {
   const running = await worker();
   try {
-    const handle = await startBackup({ quiesceTimeout: '3', holdLock: '10s' });
+    const handle = await startBackup({ quiesceTimeout: '3', holdLock: '6s' });
     await until('the lock', async () => (await session('state')) === 'locked');
     assert.equal(await tryWrite(), false, 'writes wait while the lock is held');
     await assert.rejects(handle.result(), (error) => {
