@@ -6,7 +6,7 @@
  * is accepted for Kanister blueprints and ignored: the location's repository is encrypted already.
  */
 import { repositoryBytes } from '../kopia/repository.ts';
-import { artifactSource, listSnapshotEntries } from '../kopia/snapshots.ts';
+import { artifactSource, completeSnapshots } from '../kopia/snapshots.ts';
 import { runTag, snapshotCommandOutput } from './data-stream.ts';
 import { repositoryFor, resolveEndpoint } from './exec-target.ts';
 import { absolutePathArg, TAR_FILE, tarCreateCommand } from './tar-archive.ts';
@@ -21,7 +21,7 @@ export const BackupData: CairnFunction = {
     const endpoint = await resolveEndpoint({ ...context, args: { ...args, command: tarCreateCommand(includePath) } });
     const repository = await repositoryFor(context);
     const backupTag = runTag(context, 'backup-data');
-    const previous = (await listSnapshotEntries(repository, { backupTag }))[0];
+    const previous = (await completeSnapshots(repository, { backupTag }))[0];
     if (previous) {
       log('snapshot of an earlier attempt found; not backing up again', { backupID: previous.id });
       return { backupID: previous.id, backupTag, size: previous.size, phySize: 0 };

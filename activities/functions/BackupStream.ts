@@ -3,8 +3,8 @@
  * snapshot, never staged on disk (data-stream.ts). The snapshot is tagged with the run and phase, so a
  * retried attempt that finds its snapshot complete returns it instead of dumping again.
  */
-import { listSnapshots, repositoryBytes } from '../kopia/repository.ts';
-import { artifactSource } from '../kopia/snapshots.ts';
+import { repositoryBytes } from '../kopia/repository.ts';
+import { artifactSource, completeSnapshots } from '../kopia/snapshots.ts';
 import { snapshotCommandOutput } from './data-stream.ts';
 import { repositoryFor, resolveEndpoint } from './exec-target.ts';
 import type { CairnFunction } from './types.ts';
@@ -18,7 +18,7 @@ export const BackupStream: CairnFunction = {
     const endpoint = await resolveEndpoint(context);
     const repository = await repositoryFor(context);
     const runTag = resourceName('stream');
-    const previous = (await listSnapshots(repository, `cairn-phase:${runTag}`))[0];
+    const previous = (await completeSnapshots(repository, { 'cairn-phase': runTag }))[0];
     if (previous) {
       log('snapshot of an earlier attempt found; not streaming again', { snapshotID: previous.id });
       return { snapshotID: previous.id, logicalBytes: previous.size, storedBytes: 0 };

@@ -7,7 +7,7 @@
  */
 import type { JsonObject } from '../../src/json.ts';
 import { repositoryBytes } from '../kopia/repository.ts';
-import { artifactSource, listSnapshotEntries } from '../kopia/snapshots.ts';
+import { artifactSource, completeSnapshots } from '../kopia/snapshots.ts';
 import { runTag, snapshotCommandOutput } from './data-stream.ts';
 import { repositoryFor } from './exec-target.ts';
 import { TAR_FILE, tarCreateCommand } from './tar-archive.ts';
@@ -26,7 +26,7 @@ export const CopyVolumeData: CairnFunction = {
     const backupRoot = `${MOUNT_ROOT}/${volume}`;
     const repository = await repositoryFor(context);
     const backupTag = runTag(context, 'copy-volume');
-    const previous = (await listSnapshotEntries(repository, { backupTag }))[0];
+    const previous = (await completeSnapshots(repository, { backupTag }))[0];
     if (previous) {
       log('snapshot of an earlier attempt found; not copying again', { backupID: previous.id });
       return { backupID: previous.id, backupRoot, backupArtifactLocation: prefix, backupTag, size: previous.size, phySize: 0 };

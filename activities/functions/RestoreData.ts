@@ -8,7 +8,7 @@
  */
 import type { JsonObject } from '../../src/json.ts';
 import type { Repository } from '../kopia/repository.ts';
-import { artifactPathOf, findSnapshot, listSnapshotEntries, type SnapshotEntry } from '../kopia/snapshots.ts';
+import { artifactPathOf, completeSnapshots, findSnapshot, type SnapshotEntry } from '../kopia/snapshots.ts';
 import { restoreIntoCommand } from './data-stream.ts';
 import { repositoryFor, resolveEndpoint } from './exec-target.ts';
 import { absolutePathArg, TAR_FILE, tarExtractScript } from './tar-archive.ts';
@@ -57,7 +57,7 @@ async function chooseSnapshot(repository: Repository, args: FunctionContext['arg
     snapshot = await findSnapshot(repository, String(args.backupIdentifier));
     if (!snapshot) throw new PermanentFunctionError(`no backup ${String(args.backupIdentifier)} in repository ${repository.application}`);
   } else {
-    snapshot = (await listSnapshotEntries(repository, { backupTag: String(args.backupTag) })).at(-1);
+    snapshot = (await completeSnapshots(repository, { backupTag: String(args.backupTag) })).at(-1);
     if (!snapshot) throw new PermanentFunctionError(`no backup tagged ${String(args.backupTag)} in repository ${repository.application}`);
   }
   if (!TAR_FUNCTIONS.includes(snapshot.tags['cairn-function'] ?? '')) {

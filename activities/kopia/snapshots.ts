@@ -7,6 +7,12 @@
  * (keep the latest 10, then hourly/daily/...) otherwise expires older snapshots of the same source on the next
  * `snapshot create`, which would silently delete a backup a restore point still refers to. Cairn deletes
  * snapshots only when told to (DeleteData, LocationDelete).
+ *
+ * The pin is also the mark of a **complete** snapshot: it is added only after kopia has committed a stream
+ * that Cairn ended on purpose. A worker killed mid-stream closes kopia's stdin, and kopia then commits what it
+ * had read as if it were the whole stream; such a snapshot carries the run's tags but no pin, so a retried
+ * phase that looks for its earlier attempt's snapshot (`completeSnapshots`) streams again instead of
+ * returning a truncated backup, and kopia's retention may expire the leftover.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
@@ -85,6 +91,11 @@ export async function listSnapshotEntries(repository: Repository, tags: Record<s
   }));
 }
 
+/** The snapshots with these tags that a phase finished writing (see the pin above), oldest first. */
+export async function completeSnapshots(repository: Repository, tags: Record<string, string>): Promise<SnapshotEntry[]> {
+  return (await listSnapshotEntries(repository, tags)).filter((entry) => entry.pins.includes(CAIRN_PIN));
+}
+
 export async function findSnapshot(repository: Repository, id: string): Promise<SnapshotEntry | undefined> {
   return (await listSnapshotEntries(repository)).find((snapshot) => snapshot.id === id);
 }
@@ -132,7 +143,7 @@ export interface SnapshotWriter {
 }
 
 export function openSnapshotWriter(repository: Repository, options: StreamSnapshotOptions): SnapshotWriter {
-  const args = ['snapshot', 'create', '--json', '--stdin-file', options.file, '--override-source', options.source, '--pin', CAIRN_PIN];
+  const args = ['snapshot', 'create', '--json', '--stdin-file', options.file, '--override-source', options.source];
   for (const [key, value] of Object.entries(options.tags)) args.push('--tags', `${key}:${value}`);
   if (options.description) args.push('--description', options.description);
   args.push('-');
@@ -151,7 +162,14 @@ export function openSnapshotWriter(repository: Repository, options: StreamSnapsh
       kopia.stdin!.end();
       const code = await exited;
       if (code !== 0) throw new Error(`kopia snapshot create failed (exit ${code}): ${tailLines(stderr)}`);
-      return (JSON.parse(stdout) as { id: string }).id;
+      const created = JSON.parse(stdout) as KopiaManifest;
+      // Pinning rewrites the manifest under a new ID: the pinned one (same root and start) is the snapshot.
+      await kopiaOrThrow(repository.session, ['snapshot', 'pin', created.id, '--add', CAIRN_PIN], 'snapshot pin');
+      const pinned = (await listSnapshotEntries(repository, options.tags)).find(
+        (entry) => entry.pins.includes(CAIRN_PIN) && entry.rootObject === created.rootEntry.obj && entry.startTime === created.startTime,
+      );
+      if (!pinned) throw new Error(`kopia snapshot ${created.id} was written but its pinned manifest cannot be found`);
+      return pinned.id;
     },
     async abort() {
       kopia.kill('SIGKILL');
