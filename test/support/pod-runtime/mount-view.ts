@@ -97,7 +97,8 @@ export function mountScript(view: MountView, probe: PathProbe = hostPaths): stri
     } else {
       lines.push(`mkdir -p ${target}`);
     }
-    lines.push(`mount --bind /proc/self/fd/${FIRST_FD + index} ${target}`);
+    // mount(8) would canonicalize the fd link back to a path, which an earlier bind (a private /tmp) may cover.
+    lines.push(`mount --no-canonicalize --bind /proc/self/fd/${FIRST_FD + index} ${target}`);
     if (bind.readOnly) lines.push(`mount -o remount,bind,ro ${target}`);
   });
   if (binds.length > 0) lines.push(`exec ${binds.map((_bind, index) => `${FIRST_FD + index}<&-`).join(' ')}`);

@@ -107,7 +107,7 @@ describe('mount view', () => {
     assert.match(script, /mount -t overlay overlay -o 'lowerdir=\/var\/lib,upperdir=\/state\/overlay\/0\/upper,workdir=\/state\/overlay\/0\/work' '\/var\/lib'/);
     // Sources are opened first (fds 10, 11, 12 in target depth order), so no target can hide a later source.
     assert.ok(script.indexOf("exec 11<'/vol/a'") < script.indexOf('mount -t overlay'));
-    assert.ok(script.indexOf("mount --bind /proc/self/fd/11 '/var/lib/db'") < script.indexOf("mount --bind /proc/self/fd/12 '/var/lib/db/sub'"));
+    assert.ok(script.indexOf("mount --no-canonicalize --bind /proc/self/fd/11 '/var/lib/db'") < script.indexOf("mount --no-canonicalize --bind /proc/self/fd/12 '/var/lib/db/sub'"));
     assert.match(script, /exec 10<&- 11<&- 12<&-\n/);
     assert.match(script, /mount -o remount,bind,ro '\/var\/lib\/db\/sub'/);
     assert.match(script, /\[ -e '\/etc\/hosts' \] \|\|/);

@@ -143,6 +143,11 @@ export class PodWorker {
         { source: this.hostsPath, target: '/etc/hosts', readOnly: false },
         // A volume mounted at /tmp (MultiContainerRun's shared volume, by default) is the container's /tmp.
         ...(container.mounts.some((mount) => mount.mountPath.replace(/\/+$/, '') === '/tmp') ? [] : [{ source: tmp, target: '/tmp', readOnly: false }]),
+        // A checkout (and its stack state) under /tmp would vanish behind that private /tmp, taking with it what
+        // the pods of this stack use from the host: kando, the filesystem location, the CSI volumes.
+        ...[this.services.paths.root, this.services.paths.state]
+          .filter((dir, index, all) => /^\/tmp\//.test(dir) && !all.slice(0, index).some((earlier) => dir.startsWith(`${earlier}/`)))
+          .map((dir) => ({ source: dir, target: dir, readOnly: false })),
         ...(container.server?.socketMountPath ? [{ source: runDir, target: container.server.socketMountPath, readOnly: false }] : []),
       ];
       // A subPath that does not exist yet is created as a directory, as the kubelet does.
