@@ -45,13 +45,19 @@ export const ScaleWorkload: CairnFunction = {
       undefined, undefined, undefined, undefined, k8s.PatchStrategy.MergePatch,
     );
 
+    // A starting pod's Ready can flap (reported Ready as it starts running, then not Ready until its probes
+    // pass): the count must hold on consecutive polls at least a second apart before the workload counts as up.
+    let settledSince: number | undefined;
     while (waitForReady) {
       const current = await read();
       const status = current.status ?? {};
       const ready = status.readyReplicas ?? 0;
       const total = status.replicas ?? 0;
       heartbeat({ originalReplicaCount: original, replicas, ready, total });
-      if (ready === replicas && total === replicas && (status.observedGeneration ?? 0) >= (current.metadata?.generation ?? 0)) break;
+      const settled = ready === replicas && total === replicas && (status.observedGeneration ?? 0) >= (current.metadata?.generation ?? 0);
+      if (!settled) settledSince = undefined;
+      else if (replicas === 0 || (settledSince !== undefined && Date.now() - settledSince >= 1000)) break;
+      else settledSince ??= Date.now();
       await pause(500, signal, `cancelled while waiting for ${kind} ${namespace}/${name} to have ${replicas} ready replicas`);
     }
     return { originalReplicaCount: original };
