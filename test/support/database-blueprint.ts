@@ -65,3 +65,29 @@ export async function blueprintHarness(prefix: string, blueprint: string, target
     },
   };
 }
+
+/**
+ * A backup that is not what the blueprint's restore expects: random bytes streamed into kopia and recorded
+ * under the blueprint's artifact name, for tests that a restore refuses it before stopping the server.
+ */
+export function backupGarbage(harness: BlueprintHarness, artifact: string, label: string): Promise<RunActionResult> {
+  return harness.run('backup', {
+    label,
+    inline: `apiVersion: cairn.io/v1alpha1
+kind: Blueprint
+metadata: {name: ${label}}
+actions:
+  backup:
+    kinds: [StatefulSet]
+    outputArtifacts:
+      ${artifact}: {keyValue: {snapshotID: "{{Phases.garbage.Output.snapshotID}}"}}
+    phases:
+      - name: garbage
+        func: BackupStream
+        args: {namespace: "{{Target.namespace}}", pod: "{{index Target.pods 0}}", command: [sh, -c, "head -c 100000 /dev/urandom"]}
+  restore:
+    kinds: [StatefulSet]
+    phases: [{name: r, func: Sleep, args: {duration: 1ms}}]
+`,
+  });
+}

@@ -6,7 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { backupGarbage, blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
 import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 
 // The shipped etcd blueprint against a real etcd 3.6 playing the example's pod, with authentication on:
@@ -121,25 +121,7 @@ it('validate reports health and counts, and fails when the count is not the expe
 });
 
 it('a backup that is not an etcd snapshot is refused before etcd is stopped', async () => {
-  const garbage = await harness.run('backup', {
-    label: 'not-a-snapshot',
-    inline: `apiVersion: cairn.io/v1alpha1
-kind: Blueprint
-metadata: {name: not-a-snapshot}
-actions:
-  backup:
-    kinds: [StatefulSet]
-    outputArtifacts:
-      etcdSnapshot: {keyValue: {snapshotID: "{{Phases.garbage.Output.snapshotID}}"}}
-    phases:
-      - name: garbage
-        func: BackupStream
-        args: {namespace: "{{Target.namespace}}", pod: "{{index Target.pods 0}}", command: [sh, -c, "head -c 100000 /dev/urandom"]}
-  restore:
-    kinds: [StatefulSet]
-    phases: [{name: r, func: Sleep, args: {duration: 1ms}}]
-`,
-  });
+  const garbage = await backupGarbage(harness, 'etcdSnapshot', 'not-a-snapshot');
   const podBefore = await harness.clients.core.readNamespacedPod({ namespace: harness.namespace, name: 'etcd-0' });
   await assert.rejects(harness.run('restore', { label: 'restore-garbage', artifacts: garbage.outputArtifacts }), (error) => {
     assert.match(innermostMessage(error), /phase stageSnapshot/);

@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { backupGarbage, blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
 import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 
 // The shipped Redis blueprint against a real redis-server 7 playing the example's pod (AOF on): 101,202 keys of
@@ -125,25 +125,7 @@ it('validate reports the keys and a sample, and fails when the count is not the 
 });
 
 it('a backup that is not an RDB is refused before the server is stopped', async () => {
-  const garbage = await harness.run('backup', {
-    label: 'not-an-rdb',
-    inline: `apiVersion: cairn.io/v1alpha1
-kind: Blueprint
-metadata: {name: not-an-rdb}
-actions:
-  backup:
-    kinds: [StatefulSet]
-    outputArtifacts:
-      redisRdb: {keyValue: {snapshotID: "{{Phases.garbage.Output.snapshotID}}"}}
-    phases:
-      - name: garbage
-        func: BackupStream
-        args: {namespace: "{{Target.namespace}}", pod: "{{index Target.pods 0}}", command: [sh, -c, "head -c 100000 /dev/urandom"]}
-  restore:
-    kinds: [StatefulSet]
-    phases: [{name: r, func: Sleep, args: {duration: 1ms}}]
-`,
-  });
+  const garbage = await backupGarbage(harness, 'redisRdb', 'not-an-rdb');
   const podBefore = await harness.clients.core.readNamespacedPod({ namespace: harness.namespace, name: 'redis-0' });
   await assert.rejects(harness.run('restore', { label: 'restore-garbage', artifacts: garbage.outputArtifacts }), (error) => {
     assert.match(innermostMessage(error), /phase stageRdb/);
