@@ -71,6 +71,7 @@ export function createRunPhase(deps: PhaseRunnerDeps) {
       const outputs = await implementation.run({
         args: checked.args,
         template,
+        application: input.application ?? template.Namespace,
         kube: deps.kube,
         heartbeat: (details?: JsonValue) => activity.heartbeat(details === undefined ? undefined : redactor.value(details)),
         previousHeartbeat: activity.info.heartbeatDetails as JsonValue | undefined,

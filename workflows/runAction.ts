@@ -110,6 +110,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
         step,
         phaseOutputs: Object.fromEntries(reads.filter((id) => outputs[id]).map((id) => [id, outputs[id]!])),
         artifacts: input.artifacts ?? {},
+        ...(input.application ? { application: input.application } : {}),
       });
       outputs[step.id] = result.outputs;
       state.state = 'succeeded';
@@ -173,6 +174,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
         runTime,
         target: input.target,
         ...(input.profile ? { profile: input.profile } : {}),
+        ...(input.application ? { application: input.application } : {}),
         action: ran.action,
         blueprint: ran.blueprint.name,
         planHash: ran.hash,
@@ -213,7 +215,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
   const outputArtifacts = Object.keys(plan.outputArtifacts).length
     ? await setup.renderOutputArtifacts({ workflowId: info.workflowId, runTime, target: input.target, options: input.options ?? {}, outputArtifacts: plan.outputArtifacts, phaseOutputs: outputs })
     : {};
-  const restorePoint = plan.action === 'backup' && patched(RESTORE_POINT_PATCH) ? await writeRestorePoint(plan, outputs, outputArtifacts) : undefined;
+  const restorePoint = plan.action === 'backup' && input.restorePoint !== false && patched(RESTORE_POINT_PATCH) ? await writeRestorePoint(plan, outputs, outputArtifacts) : undefined;
   progress.outcome = outcome;
   upsertSearchAttributes([{ key: attribute.outcome, value: outcome }]);
   return {

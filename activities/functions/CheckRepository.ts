@@ -23,7 +23,7 @@ export const CheckRepository: CairnFunction = {
   name: 'CheckRepository',
   async run(context) {
     const { template, kube, log } = context;
-    const application = template.Namespace;
+    const application = context.application ?? template.Namespace;
     const profile = await profileOf(template, kube);
     const location = await openLocation(profile, { kube });
     const [key, format] = await Promise.all([location.store.read(keyFileKey(application)), kopiaFormatBlob(location, application)]);

@@ -30,13 +30,13 @@ export async function resolveEndpoint(context: FunctionContext): Promise<StreamE
 }
 
 /**
- * The repository of (the run's profile, the application). Until Application specs exist, the application is
- * the target's namespace. Credentials are resolved here, inside the activity, each time.
+ * The repository of (the run's profile, the application): the run's `application` when an Application workflow
+ * set it, else the target's namespace. Credentials are resolved here, inside the activity, each time.
  */
 export async function repositoryFor(context: FunctionContext): Promise<Repository> {
   const profile = await profileOf(context.template, context.kube);
   const location = await openLocation(profile, { kube: context.kube });
-  return openRepository(location, context.template.Namespace);
+  return openRepository(location, context.application ?? context.template.Namespace);
 }
 
 export function shellQuote(word: string): string {

@@ -11,6 +11,8 @@ import type { TemplateContext } from '../../src/template/context.ts';
 export interface FunctionContext {
   args: JsonObject;
   template: TemplateContext;
+  /** The repository key of the run's data (RunActionInput.application); absent means the target's namespace. */
+  application?: string;
   kube(): KubeClients;
   /** Records progress; Temporal hands the last details to the next attempt if this one dies. */
   heartbeat(details?: JsonValue): void;

@@ -40,7 +40,7 @@ export function createWriteRestorePoint(deps: RestorePointDeps) {
       throw ApplicationFailure.nonRetryable(error.message, 'CairnError');
     });
     const location = await openLocation(profile, { kube: deps.kube });
-    const point = await buildRestorePoint(location, input, target.target.namespace);
+    const point = await buildRestorePoint(location, input, input.application ?? target.target.namespace);
     return writeRestorePoint(location, point);
   };
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { JsonValue } from '../json.ts';
 import type { ArtifactValue } from '../run/types.ts';
 import { schemaValidator } from '../blueprint/schema-check.ts';
+import type { ApplicationSpec, ResourceItem } from '../application/types.ts';
 
 export const RESTORE_POINT_FORMAT = 1;
 
@@ -46,6 +47,27 @@ export interface RestorePoint {
   snapshots: RestorePointSnapshot[];
   size: { logicalBytes: number; storedBytes: number };
   cairnVersion: string;
+  /** `application`: the restore point of a whole Application (target `namespace/<ns>`, blueprint `application`). */
+  scope?: 'component' | 'application';
+  /** An Application's spec as it was backed up, so a fresh worker restores from the location alone. */
+  spec?: ApplicationSpec;
+  /** Per component of an Application: its blueprint run's artifacts (`snapshots` lists all their snapshots too). */
+  components?: ComponentRestorePoint[];
+  /** The Application's Kubernetes resources: one kopia snapshot (Secrets inside, encrypted) and its index. */
+  resources?: { snapshotID: string; items: ResourceItem[]; kinds: Record<string, number> };
+  /** Blueprint sources (name → YAML) the components used, so a restore does not depend on the worker's copies. */
+  blueprints?: Record<string, string>;
+}
+
+export interface ComponentRestorePoint {
+  name: string;
+  /** `<kind>/<namespace>/<name>` of the component's workload at backup time. */
+  target: string;
+  blueprint?: string;
+  strategy?: string;
+  planHash?: string;
+  workflowId?: string;
+  artifacts: Record<string, ArtifactValue>;
 }
 
 /** Sortable by time as text; the same for every attempt of one run (start time and run identity only). */

@@ -43,6 +43,14 @@ export interface RunActionInput {
   heartbeatTimeout?: string;
   /** Who started the run; required when the worker enforces authorization. */
   requestedBy?: RunRequester;
+  /**
+   * The application whose location repository (and restore-point folder) the run's data belongs to; default:
+   * the target's namespace. Application workflows set it so every component of an Application shares one
+   * repository, and so a restore into another namespace or cluster reads the source's data.
+   */
+  application?: string;
+  /** `false`: a backup writes no restore point of its own (an Application writes one for all its components). */
+  restorePoint?: boolean;
 }
 
 export type PhaseState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
@@ -91,6 +99,8 @@ export interface PhaseInvocation {
   /** Outputs of the phases this step reads (all ended phases for a defer step). */
   phaseOutputs: Record<string, Record<string, JsonValue>>;
   artifacts: Record<string, ArtifactValue>;
+  /** RunActionInput.application, when the run set it. */
+  application?: string;
 }
 
 export interface PhaseResult {
@@ -129,6 +139,8 @@ export interface WriteRestorePointInput {
   runTime: string;
   target: string;
   profile?: string;
+  /** RunActionInput.application, when the run set it (default: the target's namespace). */
+  application?: string;
   action: string;
   blueprint: string;
   planHash: string;

@@ -1,0 +1,250 @@
+/**
+ * The Application contract shared by the spec loader, the application workflows, their activities, the CLI and
+ * the catalog. Pure types and constants: workflow code imports this file. Everything here may appear in workflow
+ * history, so nothing here ever holds a Secret's value (captured Secrets travel only inside kopia, encrypted).
+ * Documented in docs/applications.md.
+ */
+import type { JsonObject, JsonValue } from '../json.ts';
+import type { RestorePointRef, RunRequester } from '../run/types.ts';
+
+export const APPLICATION_API_VERSION = 'cairn.io/v1alpha1';
+export const DEFAULT_CONCURRENCY = 9;
+/** Label on ConfigMaps that hold an Application spec under the key `application.yaml`. */
+export const APPLICATION_LABEL = 'cairn.io/application';
+
+/** `kind: Application`: what an application is made of and how to back it up and bring it back. */
+export interface ApplicationSpec {
+  apiVersion: typeof APPLICATION_API_VERSION;
+  kind: 'Application';
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    /** The namespace the application runs in (the source of backups). */
+    namespace: string;
+    /** Location profile name; default: the embedded location. */
+    profile?: string;
+    components: ComponentSpec[];
+    /** Which of the namespace's resources are captured besides the components' workloads. */
+    resources?: ResourceSelection;
+    /** Components backed up at once (default 9); restores use the same bound. */
+    concurrency?: number;
+    /** Quiesce every component, snapshot them all, then unquiesce all, before any export. */
+    consistencyGroup?: boolean;
+    /** Applied on every restore of this application; a restore's own transforms are merged over them. */
+    transforms?: TransformSpec;
+    /** What a restore does with an object that already exists (default `skip`). */
+    existingResources?: ExistingPolicy;
+    retention?: RetentionPolicy;
+  };
+}
+
+export interface ComponentSpec {
+  /** DNS label, unique in the application. */
+  name: string;
+  workload: { kind: 'StatefulSet' | 'Deployment'; name: string };
+  /** A blueprint name (worker's directories or labelled ConfigMaps). Absent: a stateless component (resources only). */
+  blueprint?: string;
+  /** Passed as `options.strategy` to the blueprint (`logical` or `snapshot`). */
+  strategy?: string;
+  /** Blueprint options (Secret *names* only, never values). */
+  options?: JsonObject;
+  /** Components that must be restored and ready before this one starts. */
+  dependsOn?: string[];
+  readiness?: ReadinessSpec;
+}
+
+export interface ReadinessSpec {
+  /** Wait for the workload's ready replicas (default true). */
+  workload?: boolean;
+  /** Run the blueprint's `validate` action after the restore (default true when the blueprint has one). */
+  validate?: boolean;
+  /** How long readiness may take before the restore fails (default `10m`). */
+  timeout?: string;
+}
+
+export interface ResourceSelection {
+  /** Kinds (`ConfigMap`, `Ingress`, `widgets.example.com`) to capture; default: every namespaced kind. */
+  includeKinds?: string[];
+  excludeKinds?: string[];
+  /** A Kubernetes label selector (`app.kubernetes.io/part-of=shop`); default: everything in the namespace. */
+  labelSelector?: string;
+  /** Capture the cluster-scoped objects the namespace's resources use (StorageClasses, CRDs); default true. */
+  clusterScoped?: boolean;
+}
+
+export type ExistingPolicy = 'skip' | 'update' | 'fail';
+
+/** RFC 6902 JSON Patch operation. */
+export interface JsonPatchOperation {
+  op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
+  path: string;
+  value?: JsonValue;
+  from?: string;
+}
+
+export interface TransformSpec {
+  /** Source namespace → destination namespace. */
+  namespaces?: Record<string, string>;
+  /** Source StorageClass → destination StorageClass (PVCs and StatefulSet volumeClaimTemplates). */
+  storageClasses?: Record<string, string>;
+  labels?: { set?: Record<string, string>; remove?: string[] };
+  annotations?: { set?: Record<string, string>; remove?: string[] };
+  /** JSON-patch rules by kind and name (a `*` glob), applied in order. */
+  patches?: Array<{ kind?: string; name?: string; operations: JsonPatchOperation[] }>;
+  /** Ingress host rewrite: exact host or a `*.suffix` pattern → replacement (`*.shop.example` → `*.dr.example`). */
+  ingressHosts?: Record<string, string>;
+  services?: {
+    /** Drop nodePorts so the destination cluster assigns its own (default true). */
+    dropNodePorts?: boolean;
+    /** Change every Service of this type to another (e.g. LoadBalancer → ClusterIP in a drill). */
+    type?: Record<string, string>;
+    /** Annotations removed from Services (cloud load-balancer annotations); `*` suffix globs. */
+    removeAnnotations?: string[];
+  };
+}
+
+/** Keep the last N and/or the newest of each of the last N hours/days/weeks/months/years (GFS). */
+export interface RetentionPolicy {
+  keepLast?: number;
+  hourly?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
+}
+
+/** Where a workflow gets an Application: a name (worker's directories, then labelled ConfigMaps), YAML, or a parsed spec. */
+export type ApplicationSource = { name: string; namespace?: string } | { inline: string; file?: string } | { spec: ApplicationSpec };
+
+/** One captured object, by identity only (the object itself is inside kopia). */
+export interface ResourceItem {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** Absent for cluster-scoped objects. */
+  namespace?: string;
+}
+
+/** The application's Kubernetes resources as one kopia snapshot (a bundle of JSON objects, Secrets included). */
+export interface CapturedResources {
+  snapshotID: string;
+  items: ResourceItem[];
+  /** Objects per kind, for reports. */
+  kinds: Record<string, number>;
+}
+
+export interface CaptureResourcesInput {
+  workflowId: string;
+  runTime: string;
+  /** The repository key (the Application's name). */
+  application: string;
+  profile?: string;
+  namespace: string;
+  selection: ResourceSelection;
+}
+
+export interface RestoreResourcesInput {
+  workflowId: string;
+  application: string;
+  profile?: string;
+  snapshotID: string;
+  transforms: TransformSpec;
+  existing: ExistingPolicy;
+  /** Restore only these items (after selection by `stage`); absent: all of the stage. */
+  only?: ResourceItem[];
+  /**
+   * `foundation`: everything but workloads and custom resources (cluster-scoped first, then namespaces,
+   * ServiceAccounts, RBAC, ConfigMaps, Secrets, PVCs, Services, ...). `workloads`: the workloads named in
+   * `only` (a component's). `rest`: workloads of no component and custom resources, last.
+   */
+  stage: 'foundation' | 'workloads' | 'rest';
+  /** Workloads belonging to components: excluded from `rest`. */
+  componentWorkloads?: ResourceItem[];
+}
+
+export interface RestoreResourcesResult {
+  created: ResourceItem[];
+  updated: ResourceItem[];
+  skipped: ResourceItem[];
+}
+
+export interface ApplicationBackupInput {
+  application: ApplicationSource;
+  /** Overrides spec.profile. */
+  profile?: string;
+  requestedBy?: RunRequester;
+}
+
+export interface ComponentBackupResult {
+  name: string;
+  /** The component's child runAction, when it has a blueprint. */
+  workflowId?: string;
+  durationMs: number;
+}
+
+export interface ApplicationBackupResult {
+  restorePoint: RestorePointRef;
+  components: ComponentBackupResult[];
+  resources: { count: number; kinds: Record<string, number> };
+  durationMs: number;
+}
+
+export interface ApplicationRestoreInput {
+  /** The Application's name as stored in the location. */
+  application: string;
+  /** Restore point id; default: the latest. */
+  restorePoint?: string;
+  profile?: string;
+  /** Shortcut for `transforms.namespaces[source] = targetNamespace`. */
+  targetNamespace?: string;
+  /** Merged over the stored spec's transforms. */
+  transforms?: TransformSpec;
+  existing?: ExistingPolicy;
+  /** Single-item restore: only these components and/or resources. */
+  only?: { components?: string[]; resources?: ResourceItem[] };
+  concurrency?: number;
+  requestedBy?: RunRequester;
+}
+
+export interface ComponentRestoreResult {
+  name: string;
+  /** Milliseconds from the restore's start. */
+  startedAtMs: number;
+  readyAtMs: number;
+  workflowId?: string;
+  validated: boolean;
+}
+
+export interface ApplicationRestoreResult {
+  restorePoint: string;
+  namespace: string;
+  /** Recovery time: restore start → every component ready. */
+  rtoMs: number;
+  components: ComponentRestoreResult[];
+  resources: { created: number; updated: number; skipped: number };
+}
+
+export interface DrillInput {
+  application: string;
+  restorePoint?: string;
+  profile?: string;
+  /** Suffix of the isolated namespace (default `drill-<short run id>`). */
+  suffix?: string;
+  requestedBy?: RunRequester;
+}
+
+export interface DrillCheck {
+  name: string;
+  passed: boolean;
+  detail?: string;
+}
+
+export interface DrillReport {
+  application: string;
+  restorePoint: string;
+  namespace: string;
+  rtoMs: number;
+  checks: DrillCheck[];
+  dataVerified: boolean;
+  cleanedUp: boolean;
+  passed: boolean;
+}
