@@ -9,6 +9,7 @@ import type { CairnFunction } from './functions/types.ts';
 import type { ProfileSources } from './location/profiles.ts';
 import { createWriteRestorePoint } from './location/restore-points.ts';
 import { createRenderOutputArtifacts } from './render-artifacts.ts';
+import { createRetentionActivities } from './retention/index.ts';
 import { createRunPhase } from './run-phase.ts';
 
 export interface ActivityDeps {
@@ -35,5 +36,6 @@ export function createActivities(deps: ActivityDeps): CairnActivities {
     runPhase: createRunPhase({ kube: deps.kube, functions, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
     renderOutputArtifacts: createRenderOutputArtifacts({ kube: deps.kube }),
     writeRestorePoint: createWriteRestorePoint({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
+    ...createRetentionActivities({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
   };
 }
