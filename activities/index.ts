@@ -3,6 +3,7 @@ import type { AuditLog } from '../src/audit/audit-log.ts';
 import type { AuthorizationSettings } from '../src/authz/authorize.ts';
 import type { KubeClients } from '../src/kube/clients.ts';
 import type { CairnActivities } from '../src/run/types.ts';
+import { createApplicationActivities } from './application/index.ts';
 import { createCompileAction } from './compile-action.ts';
 import { FUNCTIONS } from './functions/index.ts';
 import type { CairnFunction } from './functions/types.ts';

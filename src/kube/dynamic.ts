@@ -77,6 +77,29 @@ export class DynamicObjectApi extends k8s.KubernetesObjectApi {
     return this.find(apiVersion, (r) => r.name === wanted || r.singularName === wanted || (r.shortNames ?? []).includes(wanted) || r.kind.toLowerCase() === wanted, `resource "${name}"`);
   }
 
+  /**
+   * Every resource the API server serves, in the core `v1` and each group's preferred version. A group whose
+   * discovery fails (an aggregated API that is down) is left out and named in `unavailable`.
+   */
+  async serverResources(): Promise<{ resources: ApiResource[]; unavailable: string[] }> {
+    const groups = (await this.send(k8s.HttpMethod.GET, '/apis')) as { groups?: Array<{ preferredVersion?: { groupVersion?: string } }> };
+    const versions = ['v1', ...(groups.groups ?? []).map((g) => g.preferredVersion?.groupVersion).filter((v): v is string => !!v)];
+    const resources: ApiResource[] = [];
+    const unavailable: string[] = [];
+    for (const apiVersion of versions) {
+      let served: DiscoveredResource[];
+      try {
+        served = await this.discover(apiVersion, true);
+      } catch {
+        unavailable.push(apiVersion);
+        continue;
+      }
+      const [group, version] = apiVersion.includes('/') ? (apiVersion.split('/') as [string, string]) : ['', apiVersion];
+      for (const r of served) resources.push({ group, version, apiVersion, resource: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
+    }
+    return { resources, unavailable };
+  }
+
   async get(resource: ApiResource, name: string, namespace?: string): Promise<JsonObject> {
     return this.send(k8s.HttpMethod.GET, this.objectPath(resource, namespace, name));
   }
