@@ -12,7 +12,7 @@ import { readSourceFile } from '../yaml-source.ts';
 /** The blueprints shipped with Cairn (the worker's default directory). */
 export const SHIPPED_BLUEPRINTS_DIR = resolve(fileURLToPath(import.meta.url), '../../../blueprints');
 
-export type BlueprintCatalog = Map<string, { actions: Record<string, string[]> }>;
+export type BlueprintCatalog = Map<string, { actions: Record<string, string[]>; options: string[] }>;
 
 /** Blueprints of these directories (their .yaml/.yml files); a directory that cannot be read adds nothing. */
 export async function readBlueprintCatalog(dirs: readonly string[]): Promise<BlueprintCatalog> {
@@ -41,5 +41,7 @@ export function addBlueprint(catalog: BlueprintCatalog, value: unknown): void {
     const kinds: JsonValue | undefined = isJsonObject(action) ? action.kinds : undefined;
     actions[name] = Array.isArray(kinds) ? kinds.filter((k): k is string => typeof k === 'string') : [];
   }
-  catalog.set(value.metadata.name, { actions });
+  // The options its templates read (`Options.strategy`, `Options.credentialsSecret`): what a component may set.
+  const options = [...new Set([...JSON.stringify(value.actions).matchAll(/\bOptions\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))].sort();
+  catalog.set(value.metadata.name, { actions, options });
 }

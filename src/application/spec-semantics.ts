@@ -9,7 +9,7 @@ import { isJsonObject, type JsonObject } from '../json.ts';
 import { formatPath, type PathSegment, type SourceDocument } from '../yaml-source.ts';
 
 /** Blueprint name → its actions, each with the workload kinds it takes. */
-export type KnownBlueprints = ReadonlyMap<string, { actions: Record<string, string[]> }>;
+export type KnownBlueprints = ReadonlyMap<string, { actions: Record<string, string[]>; options?: string[] }>;
 
 interface ComponentView {
   index: number;
@@ -103,6 +103,17 @@ function checkBlueprintSettings(component: ComponentView, at: PathSegment[], rep
     else if ((kind === 'StatefulSet' || kind === 'Deployment') && !kinds.includes(kind)) refusing.push(`${action} takes ${kinds.join(', ')}`);
   }
   if (refusing.length) report('blueprint-kind', [...at, 'workload', 'kind'], `blueprint "${value.blueprint}" cannot act on a ${String(kind)}: its ${refusing.join(', ')}`);
+  if (blueprint.options) {
+    const read = blueprint.options;
+    if (value.strategy !== undefined && !read.includes('strategy')) {
+      report('unused-option', [...at, 'strategy'], `blueprint "${value.blueprint}" has no strategies (it never reads options.strategy)`, undefined, 'warning');
+    }
+    for (const key of Object.keys(isJsonObject(value.options) ? value.options : {})) {
+      if (read.includes(key)) continue;
+      const suggestion = didYouMean(key, read);
+      report('unused-option', [...at, 'options', key], `blueprint "${value.blueprint}" never reads options.${key}`, suggestion ? `did you mean "${suggestion}"?` : read.length ? `it reads: ${read.join(', ')}` : 'it reads no options', 'warning');
+    }
+  }
   const readiness = isJsonObject(value.readiness) ? value.readiness : undefined;
   if (readiness?.validate === true && !blueprint.actions.validate) {
     report('blueprint-action-missing', [...at, 'readiness', 'validate'], `blueprint "${value.blueprint}" has no validate action`, 'set validate: false, or add a validate action to the blueprint');
