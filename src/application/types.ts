@@ -230,6 +230,8 @@ export interface DrillInput {
   /** Suffix of the isolated namespace (default `drill-<short run id>`). */
   suffix?: string;
   requestedBy?: RunRequester;
+  /** Leave the drill namespace in place for a person to inspect (`cairn drill --keep`); delete it by hand after. */
+  keep?: boolean;
 }
 
 export interface DrillCheck {
@@ -247,4 +249,55 @@ export interface DrillReport {
   dataVerified: boolean;
   cleanedUp: boolean;
   passed: boolean;
+}
+// --- DR drill (drillApplication, activities/application/drill.ts) ---
+
+/** On a drill's namespace: the drill's id (its suffix); Cairn deletes only namespaces carrying it. */
+export const DRILL_LABEL = 'cairn.io/drill';
+/** On a drill's namespace: the application drilled. */
+export const DRILL_OF_LABEL = 'cairn.io/drill-of';
+
+export interface CreateDrillNamespaceInput {
+  /** `<source namespace>-<suffix>`. */
+  namespace: string;
+  /** The drill's id (the suffix), the value of DRILL_LABEL. */
+  drill: string;
+  application: string;
+  sourceNamespace: string;
+  workflowId: string;
+}
+
+export interface InspectDrillSourceInput {
+  namespace: string;
+  /** The restore point's namespaced items. */
+  items: ResourceItem[];
+}
+
+export interface DrillSourceState {
+  /** `<kind>/<name>` → resourceVersion (`absent` when the object does not exist). */
+  resourceVersions: Record<string, string>;
+  /** Hosts of the source's Ingresses, rewritten for the drill so no two Ingresses claim one host. */
+  ingressHosts: string[];
+}
+
+export interface DeleteDrillNamespaceInput {
+  namespace: string;
+  drill: string;
+  /** How long to wait for the namespace to be gone. */
+  timeoutMs: number;
+}
+
+/** The drill's own activities (next to ApplicationActivities, whose readApplicationRestorePoint it uses too). */
+export interface DrillActivities {
+  /** The isolated namespace, labelled as this drill's, with deny-all NetworkPolicies, before anything is restored. */
+  createDrillNamespace(input: CreateDrillNamespaceInput): Promise<{ created: boolean }>;
+  inspectDrillSource(input: InspectDrillSourceInput): Promise<DrillSourceState>;
+  /** Deletes the drill's namespace (only one labelled as this drill's; `skipped` says why not) and waits until it is gone. */
+  deleteDrillNamespace(input: DeleteDrillNamespaceInput): Promise<{ deleted: boolean; skipped?: string }>;
+}
+
+/** How a source object is named in DrillSourceState (`Deployment/api`, `Ingress.networking.k8s.io/web`). */
+export function sourceKey(item: ResourceItem): string {
+  const group = item.apiVersion.includes('/') ? item.apiVersion.slice(0, item.apiVersion.indexOf('/')) : '';
+  return `${item.kind}${group ? `.${group}` : ''}/${item.name}`;
 }

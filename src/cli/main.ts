@@ -17,6 +17,8 @@ const COMMANDS: Record<string, CommandEntry> = {
   cancel: { summary: 'cancel a run (its defer phases still run)', load: async () => (await import('./cancel.ts')).cancelCommand },
   worker: { summary: 'run the Cairn worker', load: async () => (await import('./worker.ts')).workerCommand },
   'restore-points': { summary: "list a location's restore points", load: async () => (await import('./restore-points.ts')).restorePointsCommand },
+  schedule: { summary: 'schedule backups, DR drills, retention and repository checks', load: async () => (await import('./schedule.ts')).scheduleCommand },
+  drill: { summary: 'restore an application into an isolated namespace, check it, clean up', load: async () => (await import('./drill.ts')).drillCommand },
   keys: { summary: 'rotate or check the key-encryption key of a location', load: async () => (await import('./keys.ts')).keysCommand },
   'import-kanister': {
     summary: 'convert a Kanister blueprint into a Cairn blueprint',

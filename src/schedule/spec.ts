@@ -117,7 +117,7 @@ export function actionArgs(request: ApplicationScheduleRequest, kind: ScheduleKi
     case 'drill':
       return [{ application: request.application, ...common }];
     case 'retire':
-      return [{ application: request.application, retention: request.retire!.retention, ...common }];
+      return [{ application: request.application, policy: request.retire!.retention, ...common }];
     case 'verify':
       return [{ application: request.application, ...common }];
   }

@@ -79,7 +79,7 @@ describe('schedule options', () => {
     const who = { profile: 'offsite', requestedBy: { serviceAccount: 'cairn/scheduler' } };
     assert.deepEqual(actionArgs(request, 'backup'), [{ application: { inline: 'kind: Application', file: 'shop.yaml' }, ...who }]);
     assert.deepEqual(actionArgs(request, 'drill'), [{ application: 'shop', ...who }]);
-    assert.deepEqual(actionArgs(request, 'retire'), [{ application: 'shop', retention: { keepLast: 3 }, ...who }]);
+    assert.deepEqual(actionArgs(request, 'retire'), [{ application: 'shop', policy: { keepLast: 3 }, ...who }]);
     assert.deepEqual(actionArgs(request, 'verify'), [{ application: 'shop', ...who }]);
     assert.equal(scheduleId('shop', 'verify'), 'cairn-shop-verify');
   });
