@@ -23,20 +23,12 @@ function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
-/** Installs what is missing (Debian packages, Go builds into the cache), then starts every component. */
 function readKubeconfig(paths: StackPaths): string | undefined {
   return existsSync(paths.kubeconfig) ? readFileSync(paths.kubeconfig, 'utf8') : undefined;
 }
 
-export async function stackUp(paths: StackPaths, log: ProgressLog, only?: string[]): Promise<StackInfo> {
-  const started = Date.now();
-  const selected = orderedComponents().filter((c) => !only || only.includes(c.name));
-  ensureAptPackages(paths, log);
-  for (const component of selected) {
-    const t = Date.now();
-    await component.install(paths, log);
-    if (Date.now() - t > 1000) log(`${component.name}: installed in ${seconds(t)}`);
-  }
+/** Starts `selected` (in order) with these paths: the main stack's, or a second cluster's (second-cluster.ts). */
+export async function startComponents(paths: StackPaths, log: ProgressLog, selected: StackComponent[]): Promise<void> {
   const clusterBefore = readKubeconfig(paths);
   for (const [index, component] of selected.entries()) {
     const t = Date.now();
@@ -49,6 +41,19 @@ export async function stackUp(paths: StackPaths, log: ProgressLog, only?: string
       for (const dependent of selected.slice(index + 1).reverse()) await dependent.stop(paths, log);
     }
   }
+}
+
+/** Installs what is missing (Debian packages, Go builds into the cache), then starts every component. */
+export async function stackUp(paths: StackPaths, log: ProgressLog, only?: string[]): Promise<StackInfo> {
+  const started = Date.now();
+  const selected = orderedComponents().filter((c) => !only || only.includes(c.name));
+  ensureAptPackages(paths, log);
+  for (const component of selected) {
+    const t = Date.now();
+    await component.install(paths, log);
+    if (Date.now() - t > 1000) log(`${component.name}: installed in ${seconds(t)}`);
+  }
+  await startComponents(paths, log, selected);
   const info = collectStackInfo(paths);
   writeStackInfo(paths, info);
   log(`stack up in ${seconds(started)}; addresses in ${paths.state}/stack.json`);
@@ -57,7 +62,10 @@ export async function stackUp(paths: StackPaths, log: ProgressLog, only?: string
 
 /** Stops the components in reverse start order; each stops only the processes its PID files name. */
 export async function stackDown(paths: StackPaths, log: ProgressLog, only?: string[]): Promise<void> {
-  const selected = orderedComponents().filter((c) => !only || only.includes(c.name));
+  await stopComponents(paths, log, orderedComponents().filter((c) => !only || only.includes(c.name)));
+}
+
+export async function stopComponents(paths: StackPaths, log: ProgressLog, selected: StackComponent[]): Promise<void> {
   for (const component of [...selected].reverse()) {
     const t = Date.now();
     await component.stop(paths, log);
@@ -65,9 +73,9 @@ export async function stackDown(paths: StackPaths, log: ProgressLog, only?: stri
   }
 }
 
-export async function stackStatus(paths: StackPaths): Promise<ComponentStatus[]> {
+export async function stackStatus(paths: StackPaths, components = orderedComponents()): Promise<ComponentStatus[]> {
   return Promise.all(
-    orderedComponents().map((c) =>
+    components.map((c) =>
       c.status(paths).catch((error: unknown) => ({
         name: c.name,
         version: c.version,

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { CSI_DRIVER_NAME, csiLayout, type CsiLayout } from '../../../test/support/csi-driver/layout.ts';
 import { CSI_SPEC_VERSION, csiProtoFromModuleCache } from '../../../test/support/csi-driver/proto.ts';
+import { MAIN_CLUSTER } from '../clusters.ts';
 import type { ComponentStatus, ProgressLog, StackComponent } from '../component.ts';
 import { ensureGoTool, toolBinary, toolInstalled, type GoTool } from '../go-build.ts';
 import { toolDir, type StackPaths } from '../paths.ts';
@@ -51,9 +52,10 @@ const PROVISIONER: GoTool = {
 
 const SNAPSHOT_CLIENT_MODULE = 'github.com/kubernetes-csi/external-snapshotter/client/v8';
 
-export const CSI_STORAGE_CLASS = 'cairn-csi';
-export const CSI_OTHER_STORAGE_CLASS = 'other-class';
-export const CSI_SNAPSHOT_CLASS = 'cairn-snapclass';
+/** The main cluster's classes; a second cluster's are in its ClusterSpec (scripts/stack/clusters.ts). */
+export const CSI_STORAGE_CLASS = MAIN_CLUSTER.storageClass;
+export const CSI_OTHER_STORAGE_CLASS = MAIN_CLUSTER.otherStorageClass;
+export const CSI_SNAPSHOT_CLASS = MAIN_CLUSTER.snapshotClass;
 
 /** The daemons in start order; each waits for the line its controller logs once its informers run. */
 const DAEMONS = ['csi-driver', 'snapshot-controller', 'csi-snapshotter', 'csi-provisioner'] as const;
@@ -104,7 +106,7 @@ export const csi: StackComponent = {
     }
     const kube = kubeClients(paths);
     await applySnapshotCrds(paths, kube);
-    await applyManifests(kube, k8s.loadAllYaml(readFileSync(join(paths.root, 'scripts/stack/manifests/csi/classes.yaml'), 'utf8')));
+    await applyManifests(kube, clusterClasses(paths));
     for (const daemon of DAEMONS) {
       if (runningPid(paths, daemon) !== undefined) continue;
       const from = logSize(paths, daemon);
@@ -121,7 +123,8 @@ export const csi: StackComponent = {
       );
       if (runningPid(paths, daemon) === undefined) throw new Error(`${daemon} exited; see ${logFile(paths, daemon)}`);
     }
-    log(`csi: driver ${CSI_DRIVER_NAME} on ${layout.socket}, classes ${CSI_STORAGE_CLASS}, ${CSI_OTHER_STORAGE_CLASS}, ${CSI_SNAPSHOT_CLASS}`);
+    const { storageClass, otherStorageClass, snapshotClass } = paths.cluster;
+    log(`csi: driver ${CSI_DRIVER_NAME} on ${layout.socket}, classes ${storageClass}, ${otherStorageClass}, ${snapshotClass}`);
   },
 
   async stop(paths, log) {
@@ -157,9 +160,9 @@ export const csi: StackComponent = {
       socket: layout.socket,
       volumes: layout.volumes,
       snapshots: layout.snapshots,
-      storageClass: CSI_STORAGE_CLASS,
-      otherStorageClass: CSI_OTHER_STORAGE_CLASS,
-      snapshotClass: CSI_SNAPSHOT_CLASS,
+      storageClass: paths.cluster.storageClass,
+      otherStorageClass: paths.cluster.otherStorageClass,
+      snapshotClass: paths.cluster.snapshotClass,
     };
   },
 
@@ -171,6 +174,22 @@ export const csi: StackComponent = {
     };
   },
 };
+
+/**
+ * `manifests/csi/classes.yaml`, its class names (written for the main cluster) replaced by this cluster's:
+ * a second cluster has the same driver under other StorageClass and snapshot class names, as another site would.
+ */
+function clusterClasses(paths: StackPaths): k8s.KubernetesObject[] {
+  const names = new Map<string, string>(
+    (['storageClass', 'otherStorageClass', 'snapshotClass', 'groupSnapshotClass'] as const).map((key) => [MAIN_CLUSTER[key], paths.cluster[key]]),
+  );
+  const objects = k8s.loadAllYaml(readFileSync(join(paths.root, 'scripts/stack/manifests/csi/classes.yaml'), 'utf8')) as k8s.KubernetesObject[];
+  for (const object of objects) {
+    const name = object.metadata?.name;
+    if (name !== undefined && names.has(name)) object.metadata!.name = names.get(name);
+  }
+  return objects;
+}
 
 /** What each controller logs once its informers are running (for the pinned versions above). */
 const READY_LINE: Record<Exclude<Daemon, 'csi-driver'>, RegExp> = {

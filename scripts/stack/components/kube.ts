@@ -55,8 +55,6 @@ const KWOK: GoTool = {
   ],
 };
 
-const CLUSTER = 'cairn';
-const API_PORT = 6443;
 const NODES = 2;
 /** Exec/ClusterExec make `kubectl exec` run commands on this machine; Logs/ClusterLogs serve `kubectl logs` from files. */
 const CRDS = ['Exec', 'ClusterExec', 'Logs', 'ClusterLogs'];
@@ -66,7 +64,7 @@ function workdir(paths: StackPaths): string {
 }
 
 function clusterDir(paths: StackPaths): string {
-  return join(workdir(paths), 'clusters', CLUSTER);
+  return join(workdir(paths), 'clusters', paths.cluster.name);
 }
 
 function binaries(paths: StackPaths): Record<string, string> {
@@ -93,7 +91,7 @@ function kwokctlEnv(paths: StackPaths): NodeJS.ProcessEnv {
 }
 
 async function kwokctl(paths: StackPaths, args: string[], timeoutMs = 180_000): Promise<string> {
-  const { stdout } = await run(binaries(paths).kwokctl!, [...args, '--name', CLUSTER], {
+  const { stdout } = await run(binaries(paths).kwokctl!, [...args, '--name', paths.cluster.name], {
     env: kwokctlEnv(paths),
     timeout: timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
@@ -137,7 +135,31 @@ function pinsFile(paths: StackPaths): string {
 
 function pinsStamp(paths: StackPaths): string {
   // `stages` names the kwok stage set (pod-complete removed, see pod-runtime.ts): it only applies at creation.
-  return JSON.stringify({ kubernetes: KUBE_VERSION, etcd: ETCD.version, kwok: KWOK.version, crds: CRDS, stages: 'default-without-pod-complete', binaries: binaries(paths) });
+  const { ports } = paths.cluster;
+  return JSON.stringify({ kubernetes: KUBE_VERSION, etcd: ETCD.version, kwok: KWOK.version, crds: CRDS, stages: 'default-without-pod-complete', binaries: binaries(paths), ...(ports ? { ports } : {}) });
+}
+
+/**
+ * A second cluster's fixed ports, as a kwokctl configuration (etcd's peer port has no flag). The main cluster
+ * passes none: kwokctl picks free ports for it, as it always has.
+ */
+function portsConfig(paths: StackPaths): string[] {
+  const { ports } = paths.cluster;
+  if (!ports) return [];
+  const file = join(workdir(paths), 'kwokctl-ports.yaml');
+  writeFileSync(file, [
+    '# Written by scripts/stack/components/kube.ts: this cluster\'s ports (see ClusterSpec.ports in scripts/stack/clusters.ts).',
+    'apiVersion: config.kwok.x-k8s.io/v1alpha1',
+    'kind: KwokctlConfiguration',
+    'options:',
+    `  etcdPort: ${ports.etcd}`,
+    `  etcdPeerPort: ${ports.etcdPeer}`,
+    `  kwokControllerPort: ${ports.kwokController}`,
+    `  kubeControllerManagerPort: ${ports.kubeControllerManager}`,
+    `  kubeSchedulerPort: ${ports.kubeScheduler}`,
+    '',
+  ].join('\n'));
+  return ['--config', file];
 }
 
 /** kwokctl delete refuses an empty --kubeconfig; a scratch file keeps ~/.kube/config untouched all the same. */
@@ -147,11 +169,11 @@ function scratchKubeconfig(paths: StackPaths): string {
 
 async function createCluster(paths: StackPaths, log: ProgressLog): Promise<void> {
   const bin = binaries(paths);
-  log(`creating kwok cluster "${CLUSTER}" (Kubernetes ${KUBE_VERSION}, kwok ${KWOK.version}) in ${clusterDir(paths)}`);
+  log(`creating kwok cluster "${paths.cluster.name}" (Kubernetes ${KUBE_VERSION}, kwok ${KWOK.version}) in ${clusterDir(paths)}`);
   await kwokctl(paths, [
     'create', 'cluster',
     '--runtime', 'binary',
-    '--kube-apiserver-port', String(API_PORT),
+    '--kube-apiserver-port', String(paths.cluster.apiPort),
     '--kube-apiserver-binary', bin['kube-apiserver']!,
     '--kube-controller-manager-binary', bin['kube-controller-manager']!,
     '--kube-scheduler-binary', bin['kube-scheduler']!,
@@ -159,6 +181,7 @@ async function createCluster(paths: StackPaths, log: ProgressLog): Promise<void>
     '--kwok-controller-binary', bin.kwok!,
     '--enable-crds', CRDS.join(','),
     '--config', writeKwokStagesConfig(paths),
+    ...portsConfig(paths),
     // Keep ~/.kube/config untouched: the stack's kubeconfig is .cairn/kubeconfig.
     '--kubeconfig', '',
     '--wait', '2m',
@@ -179,8 +202,8 @@ export const kube: StackComponent = {
 
   async start(paths, log) {
     mkdirSync(workdir(paths), { recursive: true });
-    if (processesAlive(paths).alive.length === 0 && (await tcpOpen('127.0.0.1', API_PORT))) {
-      throw portTakenError('the kube-apiserver', '127.0.0.1', API_PORT);
+    if (processesAlive(paths).alive.length === 0 && (await tcpOpen('127.0.0.1', paths.cluster.apiPort))) {
+      throw portTakenError('the kube-apiserver', '127.0.0.1', paths.cluster.apiPort);
     }
     const created = existsSync(join(clusterDir(paths), 'kwok.yaml'));
     if (created && (!existsSync(pinsFile(paths)) || readFileSync(pinsFile(paths), 'utf8') !== pinsStamp(paths))) {
@@ -200,7 +223,7 @@ export const kube: StackComponent = {
       if (dead.length > 0 || alive.length === 0) {
         // Stop what is left first: kwokctl start does not restart a component whose process still runs.
         if (alive.length > 0) await kwokctl(paths, ['stop', 'cluster']);
-        log(`starting kwok cluster "${CLUSTER}" (etcd data kept in ${clusterDir(paths)})`);
+        log(`starting kwok cluster "${paths.cluster.name}" (etcd data kept in ${clusterDir(paths)})`);
         await kwokctl(paths, ['start', 'cluster', '--wait', '2m']);
       }
     }
@@ -221,11 +244,11 @@ export const kube: StackComponent = {
     if (!existsSync(join(clusterDir(paths), 'kwok.yaml'))) return;
     if (processesAlive(paths).alive.length === 0) return;
     await kwokctl(paths, ['stop', 'cluster']);
-    log(`stopped kwok cluster "${CLUSTER}"`);
+    log(`stopped kwok cluster "${paths.cluster.name}"`);
   },
 
   async status(paths): Promise<ComponentStatus> {
-    const base = { name: 'kube', version: this.version, address: `https://127.0.0.1:${API_PORT} (kubeconfig ${paths.kubeconfig})` };
+    const base = { name: 'kube', version: this.version, address: `https://127.0.0.1:${paths.cluster.apiPort} (kubeconfig ${paths.kubeconfig})` };
     if (![KUBERNETES, ETCD, KWOK].every((tool) => toolInstalled(paths, tool))) return { ...base, state: 'not-installed' };
     const { alive, dead } = processesAlive(paths);
     if (alive.length === 0) return { ...base, state: 'stopped' };
@@ -239,9 +262,9 @@ export const kube: StackComponent = {
   info(paths) {
     return {
       kubeconfig: paths.kubeconfig,
-      cluster: CLUSTER,
+      cluster: paths.cluster.name,
       version: KUBE_VERSION,
-      server: `https://127.0.0.1:${API_PORT}`,
+      server: `https://127.0.0.1:${paths.cluster.apiPort}`,
       workdir: clusterDir(paths),
     };
   },

@@ -78,7 +78,8 @@ export const podRuntime: StackComponent = {
       command: process.execPath,
       args: ['--import', 'tsx', join(paths.root, 'test/support/pod-runtime/main.ts')],
       cwd: paths.root,
-      env: { ...process.env, CAIRN_STATE_DIR: paths.state, CAIRN_CACHE_DIR: paths.cache },
+      // CAIRN_CLUSTER: which cluster's pod addresses it hands out (scripts/stack/clusters.ts).
+      env: { ...process.env, CAIRN_STATE_DIR: paths.state, CAIRN_CACHE_DIR: paths.cache, CAIRN_CLUSTER: paths.cluster.name },
     });
     await waitUntil(
       'the pod runtime to watch pods',

@@ -33,7 +33,7 @@ export class PodRuntime implements RuntimeServices {
   readonly csi;
   readonly writers;
   readonly records;
-  readonly ips = new LoopbackIpAllocator();
+  readonly ips: LoopbackIpAllocator;
   readonly volumeLocks = new VolumeLocks();
   readonly podsDir: string;
   readonly socketsDir: string;
@@ -58,6 +58,7 @@ export class PodRuntime implements RuntimeServices {
     const dirs = runtimeDirs(paths);
     this.core = config.makeApiClient(k8s.CoreV1Api);
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+    this.ips = new LoopbackIpAllocator(paths.cluster.podAddresses);
     this.csi = csiLayout(join(paths.state, 'csi'));
     this.writers = new VolumeWriters(this.csi);
     this.records = new ProcessRecords(dirs.processes);
