@@ -38,5 +38,6 @@ export function createActivities(deps: ActivityDeps): CairnActivities {
     renderOutputArtifacts: createRenderOutputArtifacts({ kube: deps.kube }),
     writeRestorePoint: createWriteRestorePoint({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
     ...createRetentionActivities({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
+    ...createApplicationActivities({ kube: deps.kube, blueprintDirs: deps.blueprintDirs, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
   };
 }
