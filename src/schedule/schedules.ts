@@ -41,7 +41,7 @@ export async function createApplicationSchedules(client: Client, request: Applic
       if (error instanceof ScheduleAlreadyRunning) {
         throw new ScheduleError(`schedule ${options.scheduleId} exists already; delete it first ('cairn schedule delete ${request.application}') or pick another application name`);
       }
-      throw error;
+      throw new ScheduleError(`cannot create schedule ${options.scheduleId}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   return created;
