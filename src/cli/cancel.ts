@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { cliAuditLog } from '../audit/audit-log.ts';
 import { callerRequester } from '../authz/identity.ts';
 import { loadKubeConfig } from '../kube/clients.ts';
-import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn cancel <workflowId> [--wait] [--output json]
@@ -20,20 +19,9 @@ ${TEMPORAL_FLAGS_HELP}      --debug                stack traces of unexpected er
 Exit status: 0 cancellation requested (with --wait: run ended), 1 no such run, 2 usage error.
 `;
 
-export async function cancelCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('cancel', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { ...TEMPORAL_FLAGS, wait: { type: 'boolean', short: 'w' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output);
+export const cancelCommand = defineCommand(
+  { name: 'cancel', help: HELP, flags: { ...TEMPORAL_FLAGS, wait: { type: 'boolean', short: 'w' } } },
+  async ({ values, positionals, format }, io) => {
     if (positionals.length !== 1) throw new UsageError('name exactly one workflow ID');
     const settings = settingsFromFlags(values);
     const { client, close } = await connectClient(settings);
@@ -60,5 +48,5 @@ export async function cancelCommand(argv: string[], io: CommandIO): Promise<numb
     } finally {
       await close();
     }
-  });
-}
+  },
+);

@@ -1,4 +1,5 @@
-/** What every command shares: exit codes, output streams, usage errors and how failures are printed. */
+/** What every command shares: exit codes, output streams, usage errors, flag parsing and how failures are printed. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CairnError, formatDiagnostic } from '../diagnostics.ts';
 
 export const EXIT_OK = 0;
@@ -60,4 +61,50 @@ export function parseFlags<T>(parse: () => T): T {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** Flags every command takes: `--output` (unless the command prints no data), `--help` and `--debug`. */
+export const STANDARD_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+  debug: { type: 'boolean' },
+} as const;
+
+type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+type ParsedLine<F extends FlagSpec> = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: F & typeof STANDARD_FLAGS }>>;
+
+export interface CommandLine<F extends FlagSpec> {
+  values: ParsedLine<F>['values'];
+  positionals: string[];
+  /** One of `outputs` (text or json unless the command says otherwise). */
+  format: string;
+  /** Writes `json` to stdout with `--output json`, else `text`. */
+  print(json: unknown, text: string): void;
+}
+
+export interface CommandSpec<F extends FlagSpec> {
+  name: string;
+  help: string;
+  flags: F;
+  /** The `--output` formats the command knows (default text and json). */
+  outputs?: readonly string[];
+}
+
+/**
+ * A command from its flags and body: parsing, `--help`, `--output` and the exit codes are handled here, so each
+ * command file holds only what it does.
+ */
+export function defineCommand<const F extends FlagSpec>(spec: CommandSpec<F>, body: (line: CommandLine<F>, io: CommandIO) => Promise<number>): Command {
+  return (argv, io) =>
+    runCommand(spec.name, io, argv.includes('--debug'), async () => {
+      const parsed = parseFlags(() => parseArgs({ args: argv, allowPositionals: true, options: { ...spec.flags, ...STANDARD_FLAGS } }));
+      const values = parsed.values as ParsedLine<F>['values'] & { help?: boolean; output?: string };
+      if (values.help) {
+        io.stdout(spec.help);
+        return EXIT_OK;
+      }
+      const format = outputFormat(values.output, spec.outputs);
+      const print = (json: unknown, text: string) => io.stdout(format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : text);
+      return body({ values, positionals: parsed.positionals, format, print }, io);
+    });
 }

@@ -1,5 +1,4 @@
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
 import { cliAuditLog } from '../audit/audit-log.ts';
 import { createKekFile, kekId, loadKek, readKekFile } from '../../activities/location/envelope.ts';
 import { checkKeys } from '../../activities/location/key-status.ts';
@@ -7,7 +6,7 @@ import { openNamedLocation } from '../../activities/location/location.ts';
 import { defaultKekFile } from '../../activities/location/profiles.ts';
 import { repositoriesWithKeys, rotateKeys } from '../../activities/location/rotate.ts';
 import { kubeClients } from '../kube/clients.ts';
-import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
 
 const HELP = `Usage: cairn keys <rotate|generate|status> [options]
 
@@ -36,27 +35,17 @@ Options:
 Progress goes to stderr. Exit status: 0 ok, 1 failed (a repository could not be rotated or opened), 2 usage error.
 `;
 
-export async function keysCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('keys', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          profile: { type: 'string' },
-          'kek-file': { type: 'string' },
-          'new-kek-file': { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          help: { type: 'boolean', short: 'h' },
-          debug: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output);
+export const keysCommand = defineCommand(
+  {
+    name: 'keys',
+    help: HELP,
+    flags: {
+      profile: { type: 'string' },
+      'kek-file': { type: 'string' },
+      'new-kek-file': { type: 'string' },
+    },
+  },
+  async ({ values, positionals, format }, io) => {
     const [sub, ...rest] = positionals;
     const print = (json: unknown, text: string) => io.stdout(format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : text);
 
@@ -108,5 +97,5 @@ export async function keysCommand(argv: string[], io: CommandIO): Promise<number
       `${count('rotated')} rotated, ${count('already-rotated')} already under the new KEK, ${failed.length} failed\n${failed.length ? 'run the same command again after fixing the failures\n' : 'give the workers the new KEK now (CAIRN_KEK_FILE)\n'}`,
     );
     return failed.length ? EXIT_FAILED : EXIT_OK;
-  });
-}
+  },
+);

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { CairnError, errorsOf, type Diagnostic } from '../diagnostics.ts';
 import { compilePlan } from '../blueprint/compile.ts';
@@ -8,7 +7,7 @@ import { planSteps, type ExecutionPlan, type PlanNode, type PlanStep } from '../
 import { parseTarget, type TargetRef } from '../target.ts';
 import { previewContext } from '../template/preview.ts';
 import { renderValue } from '../template/render.ts';
-import { EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_OK, UsageError } from './io.ts';
 import { parseOptionFlags, readContextFile } from './options.ts';
 
 const HELP = `Usage: cairn render <blueprint.yaml> --action <action> --target <kind>/<namespace>/<name> [options]
@@ -37,29 +36,20 @@ export interface RenderedStep {
   objects: JsonValue;
 }
 
-export async function renderCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('render', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          action: { type: 'string', short: 'a' },
-          target: { type: 'string', short: 't' },
-          option: { type: 'string', multiple: true },
-          context: { type: 'string' },
-          blueprint: { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          help: { type: 'boolean', short: 'h' },
-          debug: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output, ['text', 'json', 'plan']) as string;
+export const renderCommand = defineCommand(
+  {
+    name: 'render',
+    help: HELP,
+    flags: {
+      action: { type: 'string', short: 'a' },
+      target: { type: 'string', short: 't' },
+      option: { type: 'string', multiple: true },
+      context: { type: 'string' },
+      blueprint: { type: 'string' },
+    },
+    outputs: ['text', 'json', 'plan'],
+  },
+  async ({ values, positionals, format }, io) => {
     if (positionals.length !== 1) throw new UsageError('name exactly one blueprint file');
     if (!values.action) throw new UsageError('--action is required');
     if (!values.target) throw new UsageError('--target is required');
@@ -86,8 +76,8 @@ export async function renderCommand(argv: string[], io: CommandIO): Promise<numb
     if (format === 'json') io.stdout(`${JSON.stringify({ plan, rendered }, null, 2)}\n`);
     else io.stdout(describePlan(plan, rendered));
     return EXIT_OK;
-  });
-}
+  },
+);
 
 function renderSteps(plan: ExecutionPlan, target: TargetRef, options: JsonObject, known: JsonObject, file: string): Record<string, RenderedStep> {
   const context = previewContext({ target, options, known });

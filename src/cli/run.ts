@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { cliAuditLog, runAuditAction } from '../audit/audit-log.ts';
 import { callerRequester } from '../authz/identity.ts';
@@ -11,7 +10,7 @@ import { validateText } from '../blueprint/validate.ts';
 import type { ArtifactValue, BlueprintSource, RunActionInput, RunActionResult } from '../run/types.ts';
 import { parseTarget } from '../target.ts';
 import { workflowUrl } from '../temporal-config.ts';
-import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
 import { parseOptionFlags, readContextFile } from './options.ts';
 import { followRun } from './follow.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
@@ -43,34 +42,24 @@ ${TEMPORAL_FLAGS_HELP}      --debug                stack traces of unexpected er
 Exit status: 0 started (with --wait: succeeded), 1 failed, 2 usage error.
 `;
 
-export async function runActionCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('run', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          ...TEMPORAL_FLAGS,
-          action: { type: 'string', short: 'a' },
-          target: { type: 'string', short: 't' },
-          option: { type: 'string', multiple: true },
-          context: { type: 'string' },
-          profile: { type: 'string' },
-          from: { type: 'string' },
-          artifacts: { type: 'string' },
-          id: { type: 'string' },
-          wait: { type: 'boolean', short: 'w' },
-          output: { type: 'string', short: 'o' },
-          help: { type: 'boolean', short: 'h' },
-          debug: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output);
+export const runActionCommand = defineCommand(
+  {
+    name: 'run',
+    help: HELP,
+    flags: {
+      ...TEMPORAL_FLAGS,
+      action: { type: 'string', short: 'a' },
+      target: { type: 'string', short: 't' },
+      option: { type: 'string', multiple: true },
+      context: { type: 'string' },
+      profile: { type: 'string' },
+      from: { type: 'string' },
+      artifacts: { type: 'string' },
+      id: { type: 'string' },
+      wait: { type: 'boolean', short: 'w' },
+    },
+  },
+  async ({ values, positionals, format }, io) => {
     if (positionals.length !== 1) throw new UsageError('name exactly one blueprint (a file or a name)');
     if (!values.action) throw new UsageError('--action is required');
     if (!values.target) throw new UsageError('--target is required');
@@ -136,8 +125,8 @@ export async function runActionCommand(argv: string[], io: CommandIO): Promise<n
     } finally {
       await close();
     }
-  });
-}
+  },
+);
 
 async function blueprintSource(reference: string): Promise<BlueprintSource> {
   if (!existsSync(reference)) {

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { innermostMessage } from '../diagnostics.ts';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunActionResult, RunProgress } from '../run/types.ts';
 import { workflowUrl } from '../temporal-config.ts';
-import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn status <workflowId> [--output json]
@@ -32,20 +31,9 @@ export interface RunStatus {
   failure?: string;
 }
 
-export async function statusCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('status', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { ...TEMPORAL_FLAGS, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output);
+export const statusCommand = defineCommand(
+  { name: 'status', help: HELP, flags: { ...TEMPORAL_FLAGS } },
+  async ({ values, positionals, format }, io) => {
     if (positionals.length !== 1) throw new UsageError('name exactly one workflow ID');
     const settings = settingsFromFlags(values);
     const { client, close } = await connectClient(settings);
@@ -91,8 +79,8 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
     } finally {
       await close();
     }
-  });
-}
+  },
+);
 
 function describe(status: RunStatus): string {
   const progress = status.progress;

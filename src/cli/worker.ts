@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CairnMetrics } from '../metrics/cairn-metrics.ts';
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from '../metrics/server.ts';
 import { createCairnWorker, DEFAULT_BLUEPRINT_DIRS, sdkMetricsExported } from '../worker/worker.ts';
-import { EXIT_OK, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_OK, UsageError } from './io.ts';
 import { settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn worker [options]
@@ -28,29 +27,21 @@ else ~/.kube/config. Temporal TLS: TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL
 TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS=true, TEMPORAL_API_KEY_FILE (Temporal Cloud).
 `;
 
-export async function workerCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('worker', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          ...TEMPORAL_FLAGS,
-          blueprints: { type: 'string', multiple: true },
-          'shutdown-grace': { type: 'string' },
-          authorize: { type: 'boolean' },
-          'audit-log': { type: 'string' },
-          'metrics-port': { type: 'string' },
-          'metrics-address': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-          debug: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
+export const workerCommand = defineCommand(
+  {
+    name: 'worker',
+    help: HELP,
+    flags: {
+      ...TEMPORAL_FLAGS,
+      blueprints: { type: 'string', multiple: true },
+      'shutdown-grace': { type: 'string' },
+      authorize: { type: 'boolean' },
+      'audit-log': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-address': { type: 'string' },
+    },
+  },
+  async ({ values, positionals }, io) => {
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const grace = values['shutdown-grace'] === undefined ? 10 : Number(values['shutdown-grace']);
     if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--shutdown-grace must be a number of seconds');
@@ -94,5 +85,5 @@ export async function workerCommand(argv: string[], io: CommandIO): Promise<numb
     }
     io.stderr('cairn worker: stopped\n');
     return EXIT_OK;
-  });
-}
+  },
+);
