@@ -51,8 +51,8 @@ async function findApplication(source: ApplicationSource, deps: LoadApplicationD
   const { name, namespace } = source;
   const fromDirs = await findInDirectories(name, namespace, deps.applicationDirs ?? []);
   if (fromDirs) return fromDirs;
-  const searched = deps.applicationDirs?.length ? `in ${deps.applicationDirs.join(', ')}` : 'in no application directory';
-  if (!deps.kube) throw ApplicationFailure.nonRetryable(`no Application named "${name}" ${searched} (this worker has no cluster to search for ConfigMaps)`, 'InvalidApplication');
+  const searched = `${namespace ? ` for namespace ${namespace}` : ''} ${deps.applicationDirs?.length ? `in ${deps.applicationDirs.join(', ')}` : 'in no application directory'}`;
+  if (!deps.kube) throw ApplicationFailure.nonRetryable(`no Application named "${name}"${searched} (this worker has no cluster to search for ConfigMaps)`, 'InvalidApplication');
   const { core } = deps.kube();
   const labelSelector = `${APPLICATION_LABEL}=true`;
   const list = await core.listConfigMapForAllNamespaces({ labelSelector });
@@ -69,7 +69,7 @@ async function findApplication(source: ApplicationSource, deps: LoadApplicationD
   }
   if (found.length === 1) return found[0]!;
   throw ApplicationFailure.nonRetryable(
-    `no Application named "${name}"${namespace ? ` for namespace ${namespace}` : ''} ${searched} or in ConfigMaps labelled ${labelSelector} (key ${APPLICATION_KEY})`,
+    `no Application named "${name}"${searched} or in ConfigMaps labelled ${labelSelector} (key ${APPLICATION_KEY})`,
     'InvalidApplication',
   );
 }
