@@ -27,7 +27,7 @@ export interface CompileDeps {
   audit?: AuditLog;
 }
 
-interface FoundBlueprint {
+export interface FoundBlueprint {
   text: string;
   file: string;
 }
@@ -74,7 +74,8 @@ async function authorize(input: CompileActionInput, namespace: string, deps: Com
   if (!decision.allowed) throw ApplicationFailure.nonRetryable(decision.message, 'Forbidden');
 }
 
-async function findBlueprint(name: string, deps: CompileDeps): Promise<FoundBlueprint> {
+/** A blueprint by name, as runs find it (also used by application backups to pin the sources they run). */
+export async function findBlueprint(name: string, deps: Pick<CompileDeps, 'blueprintDirs' | 'kube'>): Promise<FoundBlueprint> {
   for (const dir of deps.blueprintDirs) {
     let entries: string[];
     try {

@@ -5,14 +5,21 @@ import { createCaptureResources } from './capture-resources.ts';
 import { createCreateDrillNamespace, createDeleteDrillNamespace, createInspectDrillSource } from './drill.ts';
 import { createLoadApplication, type LoadApplicationDeps } from './load-application.ts';
 import { createRestoreResources } from './restore-resources.ts';
+import { createReadApplicationRestorePoint, createResolveBlueprints, createWriteApplicationRestorePoint } from './application-restore-point.ts';
+import { createWaitWorkloadReady } from './readiness.ts';
 
 export type { ApplicationActivityDeps } from './application-repository.ts';
 
 /** Each helper area adds its entries here; the type widens to ApplicationActivities as they land. */
 export function createApplicationActivities(
-  deps: ApplicationActivityDeps & Pick<LoadApplicationDeps, 'applicationDirs'>,
-): Pick<ApplicationActivities, 'loadApplication' | 'captureResources' | 'restoreResources'> & DrillActivities {
+  deps: ApplicationActivityDeps & Pick<LoadApplicationDeps, 'applicationDirs'> & { blueprintDirs?: string[] },
+): ApplicationActivities & DrillActivities {
+  const pointDeps = { kube: deps.kube, blueprintDirs: deps.blueprintDirs ?? [], ...(deps.profiles ? { profiles: deps.profiles } : {}) };
   return {
+    waitWorkloadReady: createWaitWorkloadReady(deps),
+    resolveBlueprints: createResolveBlueprints(pointDeps),
+    writeApplicationRestorePoint: createWriteApplicationRestorePoint(pointDeps),
+    readApplicationRestorePoint: createReadApplicationRestorePoint(pointDeps),
     loadApplication: createLoadApplication({ kube: deps.kube, ...(deps.applicationDirs ? { applicationDirs: deps.applicationDirs } : {}) }),
     captureResources: createCaptureResources(deps),
     restoreResources: createRestoreResources(deps),

@@ -134,7 +134,7 @@ export interface DagOutcome<T> {
  */
 export async function runDag<T>(nodes: readonly DagNode[], options: RunDagOptions, run: (name: string) => Promise<T>): Promise<DagOutcome<T>> {
   const ordered = options.ordered ?? true;
-  const graph = ordered ? nodes : nodes.map((node) => ({ name: node.name }));
+  const graph: readonly DagNode[] = ordered ? nodes : nodes.map((node) => ({ name: node.name }));
   const order = priorityOrder(graph, options.weight);
   const concurrency = Math.max(1, Math.floor(options.concurrency));
   const byName = new Map(graph.map((node) => [node.name, node]));

@@ -5,6 +5,7 @@
  * Documented in docs/applications.md.
  */
 import type { JsonObject, JsonValue } from '../json.ts';
+import type { ComponentRestorePoint, RestorePoint } from '../location/restore-point.ts';
 import type { RestorePointRef, RunRequester } from '../run/types.ts';
 
 export const APPLICATION_API_VERSION = 'cairn.io/v1alpha1';
@@ -250,6 +251,7 @@ export interface DrillReport {
   cleanedUp: boolean;
   passed: boolean;
 }
+
 // --- DR drill (drillApplication, activities/application/drill.ts) ---
 
 /** On a drill's namespace: the drill's id (its suffix); Cairn deletes only namespaces carrying it. */
@@ -300,4 +302,79 @@ export interface DrillActivities {
 export function sourceKey(item: ResourceItem): string {
   const group = item.apiVersion.includes('/') ? item.apiVersion.slice(0, item.apiVersion.indexOf('/')) : '';
   return `${item.kind}${group ? `.${group}` : ''}/${item.name}`;
+}
+
+export interface LoadApplicationInput {
+  source: ApplicationSource;
+}
+
+export interface WaitWorkloadReadyInput {
+  namespace: string;
+  kind: 'StatefulSet' | 'Deployment';
+  name: string;
+  timeoutMs: number;
+}
+
+export interface ReadApplicationRestorePointInput {
+  application: string;
+  /** Default: the latest application restore point. */
+  id?: string;
+  profile?: string;
+}
+
+/**
+ * Activities of the application workflows (implemented under activities/application/, registered next to the
+ * run activities). Each helper area adds its own methods here.
+ */
+export interface ApplicationActivities {
+  /** Parses and validates a spec (errors name the file and line); the spec then rides in history. */
+  loadApplication(input: LoadApplicationInput): Promise<ApplicationSpec>;
+  captureResources(input: CaptureResourcesInput): Promise<CapturedResources>;
+  restoreResources(input: RestoreResourcesInput): Promise<RestoreResourcesResult>;
+  waitWorkloadReady(input: WaitWorkloadReadyInput): Promise<{ readyReplicas: number }>;
+  /** Blueprint name → YAML, found as a run would find them; backups run and store exactly these sources. */
+  resolveBlueprints(input: ResolveBlueprintsInput): Promise<Record<string, string>>;
+  /** The one restore point of an application backup, written last and whole. */
+  writeApplicationRestorePoint(input: WriteApplicationRestorePointInput): Promise<RestorePointRef>;
+  /** An application restore point from the location alone (the latest when no id is given). */
+  readApplicationRestorePoint(input: ReadApplicationRestorePointInput): Promise<RestorePoint>;
+}
+
+// --- Application workflows (backupApplication, restoreApplication) ---
+
+/** What the `progress` query of backupApplication and restoreApplication answers (the CLI shows it). */
+export interface ApplicationProgress {
+  operation: 'backup' | 'restore';
+  application: string;
+  stage: 'loading' | 'resources' | 'foundation' | 'components' | 'rest' | 'restore point' | 'done' | 'failed';
+  components: ComponentProgress[];
+}
+
+export interface ComponentProgress {
+  name: string;
+  state: 'pending' | 'resources' | 'waiting ready' | 'data' | 'validating' | 'running' | 'ready' | 'succeeded' | 'failed' | 'not started';
+  workflowId?: string;
+  error?: string;
+}
+
+export interface ResolveBlueprintsInput {
+  names: string[];
+}
+
+/** One component's backup as the application restore point needs it. */
+export interface ComponentBackupRecord extends ComponentRestorePoint {
+  /** The child run's phase outputs: the snapshots they name and their sizes go into the restore point. */
+  phaseOutputs: Record<string, Record<string, JsonValue>>;
+}
+
+export interface WriteApplicationRestorePointInput {
+  workflowId: string;
+  runId: string;
+  /** The backup's start time, RFC 3339 (the restore point's id derives from it). */
+  runTime: string;
+  spec: ApplicationSpec;
+  profile?: string;
+  resources: CapturedResources;
+  components: ComponentBackupRecord[];
+  blueprints: Record<string, string>;
 }

@@ -4,6 +4,7 @@
  */
 import type { JsonObject, JsonValue } from '../json.ts';
 import type { ExecutionPlan, PlanStep } from '../plan/types.ts';
+import type { ApplicationActivities } from '../application/types.ts';
 import type { RetentionActivities } from '../retention/types.ts';
 
 export const DEFAULT_TASK_QUEUE = 'cairn';
@@ -161,7 +162,7 @@ export interface RestorePointRef {
 export const SEARCH_ATTRIBUTES = ['CairnBlueprint', 'CairnAction', 'CairnNamespace', 'CairnTarget', 'CairnOutcome'] as const;
 
 /** The activities the workflows call; implemented under activities/, registered by the worker. */
-export interface CairnActivities extends RetentionActivities {
+export interface CairnActivities extends RetentionActivities, ApplicationActivities {
   compileAction(input: CompileActionInput): Promise<CompileActionResult>;
   runPhase(input: PhaseInvocation): Promise<PhaseResult>;
   renderOutputArtifacts(input: RenderArtifactsInput): Promise<Record<string, ArtifactValue>>;

@@ -1,0 +1,190 @@
+/**
+ * restoreApplication: from the location alone (the restore point holds the spec and blueprint sources),
+ * recreates the foundation resources, then each component in dependency order — its workload, ready, its
+ * data through a child runAction reading the source application's repository, ready again and validated —
+ * with independent components in parallel up to the bound; dependents start only once their dependencies
+ * are ready. Then the remaining resources. The RTO (start → every component ready) is in the result.
+ * Deterministic code only: Date.now() is workflow time, identical on replay.
+ */
+import { ApplicationFailure, CancellationScope, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { parseAllDocuments } from 'yaml';
+import { runDag } from '../src/application/dag.ts';
+import { planRestore, workloadTarget, type ComponentPlan, type RestorePlan } from '../src/application/restore-plan.ts';
+import {
+  DEFAULT_CONCURRENCY,
+  type ApplicationActivities,
+  type ApplicationProgress,
+  type ApplicationRestoreInput,
+  type ApplicationRestoreResult,
+  type ComponentRestoreResult,
+  type ExistingPolicy,
+  type RestoreResourcesResult,
+} from '../src/application/types.ts';
+import { innermostMessage } from '../src/diagnostics.ts';
+import { parseDuration } from '../src/duration.ts';
+import type { RunActionInput } from '../src/run/types.ts';
+import { runAction } from './runAction.ts';
+
+export const restoreProgressQuery = defineQuery<ApplicationProgress>('progress');
+
+const activities = proxyActivities<ApplicationActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'InvalidApplication', 'ExistingResource', 'NotReady'] },
+});
+
+const DEFAULT_READINESS_TIMEOUT_MS = 10 * 60_000;
+
+export async function restoreApplication(input: ApplicationRestoreInput): Promise<ApplicationRestoreResult> {
+  const info = workflowInfo();
+  const startedAt = Date.now();
+  const progress: ApplicationProgress = { operation: 'restore', application: input.application, stage: 'loading', components: [] };
+  setHandler(restoreProgressQuery, () => progress);
+  const fail = (type: string, message: string, cause?: unknown): never => {
+    progress.stage = 'failed';
+    throw ApplicationFailure.create({ type, message, nonRetryable: true, cause: cause instanceof Error ? cause : undefined });
+  };
+
+  const point = await activities.readApplicationRestorePoint({
+    application: input.application,
+    ...(input.restorePoint ? { id: input.restorePoint } : {}),
+    ...(input.profile ? { profile: input.profile } : {}),
+  });
+  let plan: RestorePlan;
+  try {
+    plan = planRestore(point, input);
+  } catch (error) {
+    return fail('InvalidApplication', innermostMessage(error));
+  }
+  const spec = point.spec!;
+  const profile = input.profile ?? point.profile;
+  const existing: ExistingPolicy = input.existing ?? spec.spec.existingResources ?? 'skip';
+  const counts = { created: 0, updated: 0, skipped: 0 };
+  const count = (result: RestoreResourcesResult) => {
+    counts.created += result.created.length;
+    counts.updated += result.updated.length;
+    counts.skipped += result.skipped.length;
+  };
+  const snapshotID = point.resources?.snapshotID;
+  const restoreResources = async (stage: 'foundation' | 'workloads' | 'rest', only?: RestorePlan['foundationOnly']) => {
+    if (!snapshotID || (only && only.length === 0)) return;
+    count(await activities.restoreResources({
+      workflowId: info.workflowId,
+      application: point.application,
+      ...(profile ? { profile } : {}),
+      snapshotID,
+      transforms: plan.transforms,
+      existing,
+      stage,
+      ...(only ? { only } : {}),
+      ...(stage === 'rest' ? { componentWorkloads: plan.componentWorkloads } : {}),
+    }));
+  };
+
+  progress.components = plan.components.map((c) => ({ name: c.name, state: 'pending' }));
+  const state = (name: string) => progress.components.find((c) => c.name === name)!;
+  const results = new Map<string, ComponentRestoreResult>();
+
+  progress.stage = 'foundation';
+  await restoreResources('foundation', plan.foundationOnly);
+
+  progress.stage = 'components';
+  const byName = new Map(plan.components.map((c) => [c.name, c]));
+  let firstError: unknown;
+  await CancellationScope.cancellable(async () => {
+    const scope = CancellationScope.current();
+    const outcome = await runDag(plan.components, { concurrency: input.concurrency ?? spec.spec.concurrency ?? DEFAULT_CONCURRENCY }, async (name) => {
+      try {
+        results.set(name, await restoreComponent(byName.get(name)!));
+      } catch (error) {
+        Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
+        firstError ??= error;
+        scope.cancel();
+        throw error;
+      }
+    });
+    for (const name of outcome.notStarted) state(name).state = 'not started';
+  }).catch((error: unknown) => void (firstError ??= error));
+  if (firstError !== undefined) {
+    const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
+    const skipped = progress.components.filter((c) => c.state === 'not started').map((c) => c.name);
+    fail('ComponentFailed', `restore of ${point.application} failed in component ${failed.join(', ') || '?'}${skipped.length ? ` (not started: ${skipped.join(', ')})` : ''}: ${innermostMessage(firstError)}`, firstError);
+  }
+  const rtoMs = Date.now() - startedAt;
+
+  progress.stage = 'rest';
+  await restoreResources('rest', plan.restOnly);
+  progress.stage = 'done';
+  return {
+    restorePoint: point.id,
+    namespace: plan.targetNamespace,
+    rtoMs,
+    components: plan.components.map((c) => results.get(c.name)!),
+    resources: counts,
+  };
+
+  async function restoreComponent(component: ComponentPlan): Promise<ComponentRestoreResult> {
+    const startedAtMs = Date.now() - startedAt;
+    const progressOf = state(component.name);
+    const readiness = component.spec.readiness ?? {};
+    const timeoutMs = (readiness.timeout && parseDuration(readiness.timeout)) || DEFAULT_READINESS_TIMEOUT_MS;
+    const workload = { namespace: plan.targetNamespace, kind: component.spec.workload.kind, name: component.spec.workload.name };
+    const waitReady = async () => {
+      if (readiness.workload === false) return;
+      progressOf.state = 'waiting ready';
+      await proxyActivities<ApplicationActivities>({
+        startToCloseTimeout: timeoutMs + 60_000,
+        heartbeatTimeout: '30 seconds',
+        retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['NotReady'] },
+      }).waitWorkloadReady({ ...workload, timeoutMs });
+    };
+
+    if (component.workloadItem) {
+      progressOf.state = 'resources';
+      await restoreResources('workloads', [component.workloadItem]);
+    }
+    await waitReady();
+
+    const blueprint = component.stored?.blueprint ?? component.spec.blueprint;
+    const source = blueprint ? point.blueprints?.[blueprint] : undefined;
+    let workflowId: string | undefined;
+    let validated = false;
+    if (blueprint && component.stored && Object.keys(component.stored.artifacts).length) {
+      if (!source) throw ApplicationFailure.create({ type: 'CairnError', message: `restore point ${point.id} keeps no source of blueprint ${blueprint}`, nonRetryable: true });
+      const child = (action: string, id: string, artifacts?: RunActionInput['artifacts']) =>
+        executeChild(runAction, {
+          workflowId: id,
+          args: [{
+            blueprint: { inline: source, file: `${blueprint}.yaml` },
+            action,
+            target: workloadTarget(component.spec, plan.targetNamespace),
+            options: { ...component.spec.options, ...(component.stored?.strategy ? { strategy: component.stored.strategy } : {}) },
+            ...(profile ? { profile } : {}),
+            application: point.application,
+            ...(artifacts ? { artifacts } : {}),
+            ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+          }],
+        });
+      workflowId = `${info.workflowId}/${component.name}`;
+      Object.assign(progressOf, { state: 'data', workflowId });
+      await child('restore', workflowId, component.stored.artifacts);
+      // A data restore may scale the workload down and up again: ready means ready after it.
+      await waitReady();
+      if (readiness.validate !== false && hasAction(source, 'validate')) {
+        progressOf.state = 'validating';
+        await child('validate', `${workflowId}/validate`);
+        validated = true;
+      }
+    }
+    progressOf.state = 'ready';
+    return { name: component.name, startedAtMs, readyAtMs: Date.now() - startedAt, ...(workflowId ? { workflowId } : {}), validated };
+  }
+}
+
+/** Whether a blueprint source declares an action (parsed here: pure, and the source is pinned in the restore point). */
+function hasAction(source: string, action: string): boolean {
+  return parseAllDocuments(source).some((document) => {
+    const value = document.toJS() as { actions?: Record<string, unknown> } | null;
+    return value?.actions?.[action] !== undefined;
+  });
+}
