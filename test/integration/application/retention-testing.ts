@@ -85,7 +85,8 @@ export async function directoryBytes(directory: string): Promise<number> {
 /** Pack files (`p…`) of a filesystem kopia repository, as paths. */
 export async function packFiles(kopiaDirectory: string): Promise<string[]> {
   const found: string[] = [];
-  for (const entry of await readdir(join(kopiaDirectory, 'p'), { withFileTypes: true, recursive: true })) {
+  const entries = await readdir(join(kopiaDirectory, 'p'), { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const entry of entries) {
     if (entry.isFile()) found.push(join(entry.parentPath, entry.name));
   }
   return found.sort();
