@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Worker } from '@temporalio/worker';
 import type { JsonObject } from '../../src/json.ts';
 import type { RunActionResult } from '../../src/run/types.ts';
+import { execInPod } from './pod-runtime/testing.ts';
 import { findSecret, historyJson } from './secret-scan.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from './stack.ts';
 import { ensureTemporalBinary, inProcessWorker, temporalFixture, type TemporalFixture } from './temporal.ts';
@@ -90,4 +91,25 @@ actions:
     phases: [{name: r, func: Sleep, args: {duration: 1ms}}]
 `,
   });
+}
+
+/**
+ * A writer in a database pod: `script` loops until the file /tmp/stop-writer appears (it is removed first).
+ * `stop` creates the file and waits for the script to end.
+ */
+export function startPodWriter(harness: BlueprintHarness, pod: string, container: string, script: string): { stop(): Promise<void> } {
+  const running = execInPod(harness.clients, harness.namespace, pod, container, ['sh', '-c', `rm -f /tmp/stop-writer; ${script}`]);
+  return {
+    async stop() {
+      await execInPod(harness.clients, harness.namespace, pod, container, ['touch', '/tmp/stop-writer']);
+      await running;
+    },
+  };
+}
+
+/** What a snapshot backup may leave in the namespace: VolumeSnapshots (none, unless kept) and PVCs. */
+export async function leftoverSnapshotObjects(harness: BlueprintHarness): Promise<{ volumeSnapshots: string[]; claims: string[] }> {
+  const snapshots = (await harness.clients.custom.listNamespacedCustomObject({ group: 'snapshot.storage.k8s.io', version: 'v1', namespace: harness.namespace, plural: 'volumesnapshots' })) as { items: { metadata?: { name?: string } }[] };
+  const claims = await harness.clients.core.listNamespacedPersistentVolumeClaim({ namespace: harness.namespace });
+  return { volumeSnapshots: snapshots.items.map((s) => s.metadata?.name ?? ''), claims: claims.items.map((c) => c.metadata?.name ?? '').sort() };
 }
