@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { DrillInput, DrillReport } from '../application/types.ts';
 import { callerRequester } from '../authz/identity.ts';
@@ -7,7 +6,7 @@ import { loadKubeConfig } from '../kube/clients.ts';
 import { isApplicationName } from '../location/layout.ts';
 import { RESTORE_POINT_ID } from '../location/restore-point.ts';
 import { workflowUrl } from '../temporal-config.ts';
-import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError, type CommandIO } from './io.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn drill <app> [--restore-point <id>] [--keep] [--output json]
@@ -33,30 +32,13 @@ ${TEMPORAL_FLAGS_HELP}      --debug                stack traces of unexpected er
 Exit status: 0 the drill passed, 1 it failed (the report says which check) or could not run, 2 usage error.
 `;
 
-export async function drillCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('drill', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          ...TEMPORAL_FLAGS,
-          'restore-point': { type: 'string' },
-          suffix: { type: 'string' },
-          keep: { type: 'boolean' },
-          profile: { type: 'string' },
-          id: { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          help: { type: 'boolean', short: 'h' },
-          debug: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output);
+export const drillCommand = defineCommand(
+  {
+    name: 'drill',
+    help: HELP,
+    flags: { ...TEMPORAL_FLAGS, 'restore-point': { type: 'string' }, suffix: { type: 'string' }, keep: { type: 'boolean' }, profile: { type: 'string' }, id: { type: 'string' } },
+  },
+  async ({ values, positionals, format }, io) => {
     if (positionals.length !== 1) throw new UsageError('name exactly one application');
     const application = positionals[0]!;
     if (!isApplicationName(application)) throw new UsageError(`"${application}" is not an application name`);
@@ -92,8 +74,8 @@ export async function drillCommand(argv: string[], io: CommandIO): Promise<numbe
     } finally {
       await close();
     }
-  });
-}
+  },
+);
 
 /** Waits for the drill, printing its stage as it moves; a failed drill's report rides in its failure's details. */
 async function followDrill(handle: WorkflowHandle, io: CommandIO): Promise<{ report: DrillReport } | { error: string }> {

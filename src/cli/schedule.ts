@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ApplicationSource } from '../application/types.ts';
 import { isApplicationName } from '../location/layout.ts';
 import { createApplicationSchedules, describeSchedule, listApplicationSchedules, operateSchedules, ScheduleError, type ScheduleOperation } from '../schedule/schedules.ts';
@@ -17,7 +16,7 @@ import {
   type ScheduleTiming,
 } from '../schedule/types.ts';
 import { parseSourceText } from '../yaml-source.ts';
-import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn schedule <create|list|describe|pause|resume|trigger|delete> [options]
@@ -66,39 +65,29 @@ Exit status: 0 ok, 1 failed (Temporal unreachable, schedule exists already or do
 
 const SUBCOMMANDS = ['create', 'list', 'describe', 'pause', 'resume', 'trigger', 'delete'] as const;
 
-export async function scheduleCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('schedule', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          ...TEMPORAL_FLAGS,
-          cron: { type: 'string' },
-          every: { type: 'string' },
-          drill: { type: 'string' },
-          retention: { type: 'string' },
-          retire: { type: 'string' },
-          verify: { type: 'string' },
-          overlap: { type: 'string' },
-          'catchup-window': { type: 'string' },
-          timezone: { type: 'string' },
-          paused: { type: 'boolean' },
-          profile: { type: 'string' },
-          'service-account': { type: 'string' },
-          kind: { type: 'string', multiple: true },
-          note: { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          help: { type: 'boolean', short: 'h' },
-          debug: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output);
+export const scheduleCommand = defineCommand(
+  {
+    name: 'schedule',
+    help: HELP,
+    flags: {
+      ...TEMPORAL_FLAGS,
+      cron: { type: 'string' },
+      every: { type: 'string' },
+      drill: { type: 'string' },
+      retention: { type: 'string' },
+      retire: { type: 'string' },
+      verify: { type: 'string' },
+      overlap: { type: 'string' },
+      'catchup-window': { type: 'string' },
+      timezone: { type: 'string' },
+      paused: { type: 'boolean' },
+      profile: { type: 'string' },
+      'service-account': { type: 'string' },
+      kind: { type: 'string', multiple: true },
+      note: { type: 'string' },
+    },
+  },
+  async ({ values, positionals, format }, io) => {
     const [sub, ...rest] = positionals;
     if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
       throw new UsageError(sub === undefined ? `name a subcommand: ${SUBCOMMANDS.join(', ')}` : `unknown subcommand "${sub}" (${SUBCOMMANDS.join(', ')})`);
@@ -148,8 +137,8 @@ export async function scheduleCommand(argv: string[], io: CommandIO): Promise<nu
       io.stdout(format === 'json' ? `${JSON.stringify({ application, [verb]: ids }, null, 2)}\n` : `${ids.map((id) => `${verb} ${id}`).join('\n')}\n`);
       return EXIT_OK;
     });
-  });
-}
+  },
+);
 
 type Flags = {
   address?: string;
