@@ -3,7 +3,7 @@
  * (schemas/application.schema.json) → semantics (spec-semantics.ts). Every problem of every document is
  * collected with file:line:column and its path, the way blueprints are validated.
  */
-import { stringify } from 'yaml';
+import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
 import { CairnError, errorsOf, type Diagnostic } from '../diagnostics.ts';
 import { isJsonObject, type JsonObject } from '../json.ts';
 import { checkAgainstSchema, schemaValidator } from '../blueprint/schema-check.ts';
@@ -89,9 +89,18 @@ export function parseApplication(text: string, file: string, options: Applicatio
   return result.applications[0]!.spec;
 }
 
-/** The spec as YAML, field order as in docs/applications.md, ready for `cairn validate` and `parseApplication`. */
+/** Short maps and lists written on one line (`workload: { kind: StatefulSet, name: postgres }`), as people write them. */
+const FLOW_KEYS = new Set(['workload', 'dependsOn', 'readiness', 'includeKinds', 'excludeKinds', 'retention', 'remove', 'removeAnnotations']);
+
+/** The spec as YAML, in the spec's field order, ready for `cairn validate` and `parseApplication`. */
 export function applicationToYaml(spec: ApplicationSpec): string {
-  return stringify(spec, { lineWidth: 0, indent: 2 });
+  const document = new Document(spec);
+  visit(document, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && FLOW_KEYS.has(String(pair.key.value)) && (isMap(pair.value) || isSeq(pair.value))) pair.value.flow = true;
+    },
+  });
+  return document.toString({ lineWidth: 0, indent: 2 });
 }
 
 /** The schema's messages said for this document: patterns in words, a patch operation's missing field by its op. */
