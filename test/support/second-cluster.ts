@@ -1,12 +1,15 @@
 // A second Kubernetes cluster (`dr`) beside the main stack, for restores into "another site": its own etcd,
 // API server, controllers, kwok controller, pod runtime and CSI daemons, with other StorageClass names
 // (scripts/stack/clusters.ts). Nothing of the main cluster (objects, Secrets, volumes) is in it.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { waitForDefaultServiceAccount } from '../../src/kube/apply.ts';
 import { kubeClientsFor, loadKubeConfig, type KubeClients } from '../../src/kube/clients.ts';
 import { stackPaths } from '../../scripts/stack/paths.ts';
 import { clusterInfo, clusterStatus, clusterUp, type ClusterInfo } from '../../scripts/stack/second-cluster.ts';
-import type { TestNamespace } from './stack.ts';
+import { registerSearchAttributes } from '../../scripts/stack/components/temporal.ts';
+import { ensureStack, type TestNamespace } from './stack.ts';
 
 export type { ClusterInfo } from '../../scripts/stack/second-cluster.ts';
 
@@ -49,6 +52,33 @@ export async function secondClusterNamespace(cluster: SecondCluster, prefix: str
     name: namespace,
     async cleanup() {
       await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    },
+  };
+}
+
+export interface SiteTemporal {
+  address: string;
+  namespace: string;
+  /** Deletes the namespace (and its workflows) from the dev server. */
+  remove(): Promise<void>;
+}
+
+/**
+ * A new Temporal namespace on the stack's dev server, with Cairn's search attributes registered in it and
+ * nothing else: what a recovery site's fresh Temporal starts with (no workflow, no history of the source).
+ */
+export async function freshTemporalNamespace(prefix: string): Promise<SiteTemporal> {
+  const stack = await ensureStack();
+  const temporal = stack.binaries.temporal!;
+  const namespace = `${prefix}-${randomBytes(4).toString('hex')}`;
+  const cli = (...args: string[]) => promisify(execFile)(temporal, [...args, '--address', stack.temporal.address, '--namespace', namespace], { timeout: 30_000 });
+  await cli('operator', 'namespace', 'create', '--retention', '24h');
+  await registerSearchAttributes(stackPaths(), () => undefined, namespace);
+  return {
+    address: stack.temporal.address,
+    namespace,
+    async remove() {
+      await cli('operator', 'namespace', 'delete', '--yes').catch(() => undefined);
     },
   };
 }

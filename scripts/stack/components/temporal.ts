@@ -49,8 +49,8 @@ function dbFile(paths: StackPaths): string {
   return join(paths.state, 'temporal', 'temporal.db');
 }
 
-async function cli(paths: StackPaths, args: string[]): Promise<string> {
-  const { stdout } = await run(temporalBinary(paths), [...args, '--address', ADDRESS, '--namespace', NAMESPACE], { timeout: 30_000 });
+async function cli(paths: StackPaths, args: string[], namespace = NAMESPACE): Promise<string> {
+  const { stdout } = await run(temporalBinary(paths), [...args, '--address', ADDRESS, '--namespace', namespace], { timeout: 30_000 });
   return stdout;
 }
 
@@ -60,16 +60,19 @@ async function healthy(paths: StackPaths): Promise<boolean> {
   return out.includes('SERVING');
 }
 
-/** Registers the attributes that are missing; the server keeps them in its SQLite file across restarts. */
-async function registerSearchAttributes(paths: StackPaths, log: (message: string) => void): Promise<void> {
-  const listed = JSON.parse(await cli(paths, ['operator', 'search-attribute', 'list', '--output', 'json'])) as {
+/**
+ * Registers the attributes that are missing in `namespace` (search attributes are per namespace: a new one, like
+ * a recovery site's, needs them too); the server keeps them in its SQLite file across restarts.
+ */
+export async function registerSearchAttributes(paths: StackPaths, log: (message: string) => void, namespace = NAMESPACE): Promise<void> {
+  const listed = JSON.parse(await cli(paths, ['operator', 'search-attribute', 'list', '--output', 'json'], namespace)) as {
     customAttributes?: Record<string, string>;
   };
   const existing = new Set(Object.keys(listed.customAttributes ?? {}));
   const missing = CAIRN_SEARCH_ATTRIBUTES.filter((name) => !existing.has(name));
   if (missing.length === 0) return;
   log(`registering Temporal search attributes: ${missing.join(', ')}`);
-  await cli(paths, ['operator', 'search-attribute', 'create', ...missing.flatMap((name) => ['--name', name, '--type', 'Keyword'])]);
+  await cli(paths, ['operator', 'search-attribute', 'create', ...missing.flatMap((name) => ['--name', name, '--type', 'Keyword'])], namespace);
 }
 
 export const temporal: StackComponent = {
