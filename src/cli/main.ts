@@ -20,6 +20,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   schedule: { summary: 'schedule backups, DR drills, retention and repository checks', load: async () => (await import('./schedule.ts')).scheduleCommand },
   drill: { summary: 'restore an application into an isolated namespace, check it, clean up', load: async () => (await import('./drill.ts')).drillCommand },
   keys: { summary: 'rotate or check the key-encryption key of a location', load: async () => (await import('./keys.ts')).keysCommand },
+  discover: { summary: "propose an Application from a namespace's workloads", load: async () => (await import('./discover.ts')).discoverCommand },
   'import-kanister': {
     summary: 'convert a Kanister blueprint into a Cairn blueprint',
     load: async () => (await import('./import-kanister.ts')).importKanisterCommand,
