@@ -6,7 +6,7 @@
  * restore refuses any object that exists (policy `fail`), and its resourceVersions are compared before/after.
  * Deterministic code only.
  */
-import { ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { innermostMessage } from '../src/diagnostics.ts';
 import {
   DRILL_LABEL,
@@ -37,6 +37,8 @@ const CLEANUP_TIMEOUT_MS = 10 * 60_000;
 
 const activities = proxyActivities<Pick<ApplicationActivities, 'readApplicationRestorePoint'> & DrillActivities>({
   startToCloseTimeout: '2 minutes',
+  // A cancelled drill waits for a namespace being created to exist before it deletes it, never racing it.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError'] },
 });
 
@@ -117,7 +119,7 @@ export async function drillApplication(input: DrillInput): Promise<DrillReport> 
     }
   } catch (error) {
     failure = error;
-    checks.push({ name: 'restore', passed: false, detail: innermostMessage(error) });
+    checks.push({ name: progress.stage === 'isolating' ? 'isolated namespace' : 'restore', passed: false, detail: innermostMessage(error) });
   }
 
   // Everything below runs even when the drill is being cancelled: a drill never leaves its namespace behind.
