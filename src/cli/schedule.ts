@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { parseApplication } from '../application/spec.ts';
 import type { ApplicationSource } from '../application/types.ts';
 import { isApplicationName } from '../location/layout.ts';
 import { createApplicationSchedules, describeSchedule, listApplicationSchedules, operateSchedules, ScheduleError, type ScheduleOperation } from '../schedule/schedules.ts';
@@ -15,7 +16,6 @@ import {
   type ScheduleState,
   type ScheduleTiming,
 } from '../schedule/types.ts';
-import { parseSourceText } from '../yaml-source.ts';
 import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
@@ -192,19 +192,16 @@ function specError<T>(build: () => T): T {
   }
 }
 
-/** A name, or a spec file whose `metadata.name` names the schedules and which every backup carries inline. */
+/** A name, or a spec file (validated here) whose `metadata.name` names the schedules and which every backup carries inline. */
 async function applicationSource(reference: string): Promise<{ application: string; source: ApplicationSource }> {
   if (!existsSync(reference)) {
     if (/[/\\]|\.ya?ml$/.test(reference)) throw new UsageError(`no such file: ${reference}`);
     return { application: checkName(reference), source: { name: reference } };
   }
   const text = await readFile(reference, 'utf8');
-  const parsed = parseSourceText(text, reference);
-  const document = parsed.documents[0]?.value as { kind?: unknown; metadata?: { name?: unknown } } | undefined;
-  if (parsed.documents.length !== 1 || document?.kind !== 'Application' || typeof document.metadata?.name !== 'string') {
-    throw new UsageError(`${reference} must hold one Application (kind: Application, metadata.name)`);
-  }
-  return { application: checkName(document.metadata.name), source: { inline: text, file: basename(reference) } };
+  // Checked now, with file:line:column, rather than failing every night when the schedule fires.
+  const spec = parseApplication(text, basename(reference));
+  return { application: checkName(spec.metadata.name), source: { inline: text, file: basename(reference) } };
 }
 
 export async function createRequest(reference: string, values: Flags, taskQueue: string): Promise<ApplicationScheduleRequest> {

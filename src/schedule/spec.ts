@@ -4,7 +4,8 @@
  * cron expressions once more when the schedule is created.
  */
 import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleSpec } from '@temporalio/client';
-import type { RetentionPolicy } from '../application/types.ts';
+import type { ApplicationBackupInput, DrillInput, RetentionPolicy } from '../application/types.ts';
+import type { RetireInput, VerifyInput } from '../retention/types.ts';
 import {
   DEFAULT_CATCHUP_WINDOW,
   SCHEDULE_MEMO_KEY,
@@ -113,13 +114,13 @@ export function actionArgs(request: ApplicationScheduleRequest, kind: ScheduleKi
   const common = { ...(request.profile ? { profile: request.profile } : {}), ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}) };
   switch (kind) {
     case 'backup':
-      return [{ application: request.source, ...common }];
+      return [{ application: request.source, ...common } satisfies ApplicationBackupInput];
     case 'drill':
-      return [{ application: request.application, ...common }];
+      return [{ application: request.application, ...common } satisfies DrillInput];
     case 'retire':
-      return [{ application: request.application, policy: request.retire!.retention, ...common }];
+      return [{ application: request.application, policy: request.retire!.retention, ...common } satisfies RetireInput];
     case 'verify':
-      return [{ application: request.application, ...common }];
+      return [{ application: request.application, ...common } satisfies VerifyInput];
   }
 }
 

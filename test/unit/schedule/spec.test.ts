@@ -104,10 +104,21 @@ describe('cairn schedule create flags', () => {
   it('sends a spec file inline and names the schedules after its metadata.name', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cairn-schedule-'));
     const file = join(dir, 'app.yaml');
-    await writeFile(file, 'apiVersion: cairn.io/v1alpha1\nkind: Application\nmetadata: {name: shop}\nspec: {namespace: shop, components: []}\n');
+    const text = 'apiVersion: cairn.io/v1alpha1\nkind: Application\nmetadata: {name: shop}\nspec:\n  namespace: shop\n  components: [{name: api, workload: {kind: Deployment, name: api}}]\n';
+    await writeFile(file, text);
     const request = await createRequest(file, { cron: '0 2 * * *' }, 'cairn');
     assert.equal(request.application, 'shop');
-    assert.deepEqual(request.source, { inline: await (await import('node:fs/promises')).readFile(file, 'utf8'), file: 'app.yaml' });
+    assert.deepEqual(request.source, { inline: text, file: 'app.yaml' });
+  });
+
+  it('checks a spec file before any schedule exists, naming file and line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-schedule-'));
+    const file = join(dir, 'broken.yaml');
+    await writeFile(file, 'apiVersion: cairn.io/v1alpha1\nkind: Application\nmetadata: {name: shop}\nspec: {namespace: shop, components: []}\n');
+    let stderr = '';
+    const code = await scheduleCommand(['create', file, '--every', '1h', '--address', '127.0.0.1:1'], { stdout: () => undefined, stderr: (t) => void (stderr += t) });
+    assert.equal(code, 1);
+    assert.match(stderr, /broken\.yaml:4:\d+: error: spec\.components: must NOT have fewer than 1 items/);
   });
 
   it('refuses contradictory or missing timing with exit 2', async () => {
