@@ -16,6 +16,8 @@ import { createRunPhase } from './run-phase.ts';
 export interface ActivityDeps {
   kube: () => KubeClients;
   blueprintDirs: string[];
+  /** Where Applications named by workflows are looked for before ConfigMaps (`cairn worker --applications`). */
+  applicationDirs?: string[];
   /** Defaults to the full registry; tests may add functions. */
   functions?: ReadonlyMap<string, CairnFunction>;
   /** Off unless given: the worker's `--authorize` (src/authz/). */
@@ -38,6 +40,11 @@ export function createActivities(deps: ActivityDeps): CairnActivities {
     renderOutputArtifacts: createRenderOutputArtifacts({ kube: deps.kube }),
     writeRestorePoint: createWriteRestorePoint({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
     ...createRetentionActivities({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
-    ...createApplicationActivities({ kube: deps.kube, blueprintDirs: deps.blueprintDirs, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
+    ...createApplicationActivities({
+      kube: deps.kube,
+      blueprintDirs: deps.blueprintDirs,
+      ...(deps.applicationDirs ? { applicationDirs: deps.applicationDirs } : {}),
+      ...(deps.profiles ? { profiles: deps.profiles } : {}),
+    }),
   };
 }

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readBlueprintCatalog, SHIPPED_BLUEPRINTS_DIR } from '../application/blueprint-catalog.ts';
 import { DATABASE_IMAGES, discoverApplication, DiscoveryError, isApplicationNameValid } from '../application/discover.ts';
 import { applicationToYaml, validateApplicationText } from '../application/spec.ts';
 import { CairnError, errorsOf } from '../diagnostics.ts';
 import { kubeClients } from '../kube/clients.ts';
-import { EXIT_FAILED, EXIT_OK, outputFormat, parseFlags, runCommand, UsageError, type CommandIO } from './io.ts';
+import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
 
 const HELP = `Usage: cairn discover <namespace> [--output yaml|json] [--name <application>] [--blueprints <dir>]
 
@@ -21,7 +20,7 @@ The proposal passes 'cairn validate'. Notes on what was guessed or skipped go to
 Reads StatefulSets, Deployments, Services and ConfigMaps; never Secrets.
 
 Options:
-  -o, --output <format>  yaml (default) or json
+  -o, --output <format>  yaml (default; text is the same) or json
       --name <name>      the Application's name (default: the workloads' shared app.kubernetes.io/part-of
                          label, else the namespace)
       --blueprints <dir> where blueprints are looked up (repeatable; default: the shipped blueprints/)
@@ -32,26 +31,15 @@ Kubernetes: KUBECONFIG, else in-cluster, else the local stack's .cairn/kubeconfi
 Exit status: 0 proposed, 1 failed (no such namespace, no workloads, cluster unreachable), 2 usage error.
 `;
 
-export async function discoverCommand(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('discover', io, argv.includes('--debug'), async () => {
-    const { values, positionals } = parseFlags(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          output: { type: 'string', short: 'o' },
-          name: { type: 'string' },
-          blueprints: { type: 'string', multiple: true },
-          help: { type: 'boolean', short: 'h' },
-          debug: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const format = outputFormat(values.output ?? 'yaml', ['yaml', 'json']) as string;
+export const discoverCommand = defineCommand(
+  {
+    name: 'discover',
+    help: HELP,
+    flags: { name: { type: 'string' }, blueprints: { type: 'string', multiple: true } },
+    // `text` is what the shared flag parser defaults to: here it means YAML.
+    outputs: ['text', 'yaml', 'json'],
+  },
+  async ({ values, positionals, format }, io) => {
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name the namespace to discover' : `unexpected argument ${positionals[1]}`);
     const namespace = positionals[0]!;
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) throw new UsageError(`"${namespace}" is not a namespace name`);
@@ -76,5 +64,5 @@ export async function discoverCommand(argv: string[], io: CommandIO): Promise<nu
     if (format === 'json') io.stdout(`${JSON.stringify(discovery.spec, null, 2)}\n`);
     else io.stdout(`# Proposed by 'cairn discover ${namespace}': review it, then 'cairn validate' it and save it.\n${yaml}`);
     return EXIT_OK;
-  });
-}
+  },
+);

@@ -13,6 +13,8 @@ their last heartbeat on another worker. Logs are JSON lines when stderr is not a
 
 Options:
       --blueprints <dir>     a directory of blueprints runs may name (repeatable; default: blueprints/)
+      --applications <dir>   a directory of Applications workflows may name, searched before ConfigMaps
+                             labelled cairn.io/application=true (repeatable; default: none)
       --shutdown-grace <s>   seconds to wait for running activities on shutdown (default 10)
       --authorize            check each run's requester (requestedBy) with a SubjectAccessReview before its
                              first phase; runs without one are rejected (default off; on in the Helm chart)
@@ -34,6 +36,7 @@ export const workerCommand = defineCommand(
     flags: {
       ...TEMPORAL_FLAGS,
       blueprints: { type: 'string', multiple: true },
+      applications: { type: 'string', multiple: true },
       'shutdown-grace': { type: 'string' },
       authorize: { type: 'boolean' },
       'audit-log': { type: 'string' },
@@ -53,6 +56,7 @@ export const workerCommand = defineCommand(
     const worker = await createCairnWorker({
       temporal,
       blueprintDirs: values.blueprints?.map((dir) => resolve(dir)) ?? DEFAULT_BLUEPRINT_DIRS,
+      ...(values.applications ? { applicationDirs: values.applications.map((dir) => resolve(dir)) } : {}),
       shutdownGraceSeconds: grace,
       ...(values.authorize ? { authorization: { enforce: true } } : {}),
       ...(values['audit-log'] ? { auditLog: values['audit-log'] } : {}),

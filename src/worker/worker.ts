@@ -25,6 +25,8 @@ export const DEFAULT_BLUEPRINT_DIRS = [resolve(REPO_ROOT, 'blueprints')];
 export interface WorkerOptions {
   temporal: TemporalSettings;
   blueprintDirs?: string[];
+  /** Directories of Applications workflows may name (searched before ConfigMaps labelled cairn.io/application=true). */
+  applicationDirs?: string[];
   /** Seconds the worker waits for running activities when asked to stop (default 10). */
   shutdownGraceSeconds?: number;
   activities?: Partial<ActivityDeps>;
@@ -71,6 +73,7 @@ export async function createCairnWorker(options: WorkerOptions): Promise<Worker>
   if (installed && options.sdkMetricsAddress) sdkMetricsExported = true;
   const connection = await NativeConnection.connect({ address: options.temporal.address, ...temporalAuthFromEnv() });
   const audit = auditLog(options.auditLog, 'worker');
+  const applicationDirs = options.activities?.applicationDirs ?? options.applicationDirs;
   return Worker.create({
     connection,
     namespace: options.temporal.namespace,
@@ -79,6 +82,7 @@ export async function createCairnWorker(options: WorkerOptions): Promise<Worker>
     activities: createActivities({
       kube: options.activities?.kube ?? kubeClients,
       blueprintDirs: options.activities?.blueprintDirs ?? options.blueprintDirs ?? DEFAULT_BLUEPRINT_DIRS,
+      ...(applicationDirs ? { applicationDirs } : {}),
       ...(options.activities?.functions ? { functions: options.activities.functions } : {}),
       ...(options.authorization ? { authorization: options.authorization } : {}),
       audit,

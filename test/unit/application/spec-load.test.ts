@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createLoadApplication } from '../../../activities/application/load-application.ts';
+import { createActivities } from '../../../activities/index.ts';
 import { parseApplication } from '../../../src/application/spec.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -48,6 +49,11 @@ describe('loadApplication (without a cluster)', () => {
     const staging = await load({ source: { name: 'shop', namespace: 'staging' } });
     assert.equal(staging.spec.namespace, 'staging');
     assert.equal((await load({ source: { name: 'shop', namespace: 'shop' } })).spec.namespace, 'shop');
+  });
+
+  it("is among the worker's activities, searching the worker's application directories", async () => {
+    const activities = createActivities({ kube: () => assert.fail('no cluster needed'), blueprintDirs: [], applicationDirs: [dir] });
+    assert.equal((await activities.loadApplication({ source: { name: 'shop', namespace: 'staging' } })).spec.namespace, 'staging');
   });
 
   it('fails for good, with file:line:column, when the spec is invalid', async () => {
