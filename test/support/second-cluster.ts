@@ -19,6 +19,11 @@ export interface SecondCluster extends ClusterInfo {
 }
 
 const ensured = new Map<string, Promise<SecondCluster>>();
+/**
+ * The main stack's paths as this process started with them: tests may later point CAIRN_STATE_DIR and
+ * CAIRN_CACHE_DIR at a fresh worker state (location tests' freshState), which must not move the cluster's.
+ */
+const MAIN = stackPaths();
 
 /**
  * The second cluster `name` (default `dr`), started on first use (cold ≈ 45 s; `npm run stack:up -- dr` does
@@ -29,7 +34,7 @@ export function ensureSecondCluster(name = 'dr'): Promise<SecondCluster> {
   let pending = ensured.get(name);
   if (!pending) {
     pending = (async () => {
-      const main = stackPaths();
+      const main = MAIN;
       const running = (await clusterStatus(main, name)).every((status) => status.state === 'running');
       const info = running ? clusterInfo(main, name) : await clusterUp(main, name, (message) => process.stderr.write(`[stack] ${message}\n`));
       return { ...info, clients: kubeClientsFor(loadKubeConfig(info.kubeconfig)) };
@@ -73,7 +78,7 @@ export async function freshTemporalNamespace(prefix: string): Promise<SiteTempor
   const namespace = `${prefix}-${randomBytes(4).toString('hex')}`;
   const cli = (...args: string[]) => promisify(execFile)(temporal, [...args, '--address', stack.temporal.address, '--namespace', namespace], { timeout: 30_000 });
   await cli('operator', 'namespace', 'create', '--retention', '24h');
-  await registerSearchAttributes(stackPaths(), () => undefined, namespace);
+  await registerSearchAttributes(MAIN, () => undefined, namespace);
   return {
     address: stack.temporal.address,
     namespace,
