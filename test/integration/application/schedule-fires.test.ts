@@ -1,17 +1,26 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
+import { openNamedLocation } from '../../../activities/location/location.ts';
+import { listRestorePoints } from '../../../activities/location/restore-points.ts';
 import { scheduleCommand } from '../../../src/cli/schedule.ts';
 import { describeSchedule, existingKinds, listApplicationSchedules } from '../../../src/schedule/schedules.ts';
 import { scheduleId } from '../../../src/schedule/types.ts';
+import { ensureStack, kubeClients, testNamespace, type TestNamespace } from '../../support/stack.ts';
 import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
 
 // The real path from `cairn schedule create` to workflows run by a Cairn worker: Temporal Schedules made by the
 // CLI fire on their interval, trigger-now starts a run at once (even while paused), pause stops the firing,
 // delete removes the schedules. The scheduled workflow here is verifyRepository of an application with no
 // restore points (cheap, and it runs through the worker's real activities); backups stay on a yearly cron.
+// Then the backup schedule of a stateless Application (one Deployment, no blueprint) given as a file: each
+// firing is a backupApplication that writes an application restore point into the location.
 let fixture: TemporalFixture;
+let appNamespace: TestNamespace | undefined;
 let worker: Worker;
 let running: Promise<void>;
 const application = `sched-${randomBytes(3).toString('hex')}`;
@@ -35,9 +44,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /** Workflows the schedule started, as Temporal's visibility lists them. */
-async function scheduledRuns(): Promise<Array<{ workflowId: string; type: string; status: string }>> {
+async function scheduledRuns(id = verifyId): Promise<Array<{ workflowId: string; type: string; status: string }>> {
   const runs: Array<{ workflowId: string; type: string; status: string }> = [];
-  for await (const execution of fixture.client.workflow.list({ query: `TemporalScheduledById = '${verifyId}'` })) {
+  for await (const execution of fixture.client.workflow.list({ query: `TemporalScheduledById = '${id}'` })) {
     runs.push({ workflowId: execution.workflowId, type: execution.type, status: execution.status.name });
   }
   return runs;
@@ -51,7 +60,11 @@ before(async () => {
 
 after(async () => {
   // Never leave a schedule firing on the shared Temporal.
-  for (const kind of await existingKinds(fixture.client, application).catch(() => [])) await fixture.client.schedule.getHandle(scheduleId(application, kind)).delete().catch(() => undefined);
+  for (const name of [application, appNamespace?.name]) {
+    if (!name) continue;
+    for (const kind of await existingKinds(fixture.client, name).catch(() => [])) await fixture.client.schedule.getHandle(scheduleId(name, kind)).delete().catch(() => undefined);
+  }
+  await appNamespace?.cleanup();
   worker?.shutdown();
   await running;
   await fixture?.close();
@@ -131,5 +144,51 @@ it('refuses a cron expression Temporal cannot read, creating nothing', async () 
   assert.equal(result.code, 1);
   assert.match(result.stderr, new RegExp(`cannot create schedule ${scheduleId(name, 'drill')}: .*Minute is not in range`));
   // The backup schedule, created first, was removed again: all or nothing.
+  assert.deepEqual(await existingKinds(fixture.client, name), []);
+});
+
+it('a backup schedule of an Application file writes a restore point each time it fires, and on trigger', async () => {
+  const clients = kubeClients(await ensureStack());
+  appNamespace = await testNamespace('sched-app');
+  const name = appNamespace.name;
+  await clients.apps.createNamespacedDeployment({
+    namespace: name,
+    body: {
+      metadata: { name: 'web' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+    },
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-schedule-app-'));
+  const file = join(dir, 'web.yaml');
+  await writeFile(file, `apiVersion: cairn.io/v1alpha1\nkind: Application\nmetadata: {name: ${name}}\nspec:\n  namespace: ${name}\n  components: [{name: web, workload: {kind: Deployment, name: web}}]\n`);
+  const backupId = scheduleId(name, 'backup');
+  const location = await openNamedLocation(undefined);
+  const restorePoints = async () => (await listRestorePoints(location, { application: name })).points.filter((p) => p.scope === 'application');
+
+  const created = await cli('create', file, '--every', '3s', '--output', 'json');
+  assert.equal(created.code, 0, created.stderr);
+  assert.deepEqual(JSON.parse(created.stdout), { application: name, schedules: [backupId] });
+
+  const completed = await until('two scheduled backups completed', async () => {
+    const runs = (await scheduledRuns(backupId)).filter((run) => run.status === 'COMPLETED');
+    return runs.length >= 2 ? runs : undefined;
+  }, 180_000);
+  assert.ok(completed.every((run) => run.type === 'backupApplication' && run.workflowId.startsWith(`${backupId}-`)));
+  assert.ok((await restorePoints()).length >= 2);
+
+  // Paused, then triggered: exactly one more backup, and one more restore point once it is done.
+  assert.equal((await cli('pause', name)).code, 0);
+  await until('runs in flight to finish', async () => ((await describeSchedule(fixture.client, name, 'backup'))!.runningWorkflows!.length === 0 ? true : undefined));
+  const takenBefore = (await describeSchedule(fixture.client, name, 'backup'))!.numActionsTaken!;
+  const pointsBefore = (await restorePoints()).length;
+  assert.equal((await cli('trigger', name)).code, 0);
+  const triggered = await until('the triggered backup', async () => {
+    const state = (await describeSchedule(fixture.client, name, 'backup'))!;
+    return state.numActionsTaken! === takenBefore + 1 ? state.recentActions.at(-1)!.workflowId : undefined;
+  }, 30_000);
+  await fixture.client.workflow.getHandle(triggered).result();
+  assert.equal((await restorePoints()).length, pointsBefore + 1);
+
+  assert.equal((await cli('delete', name)).code, 0);
   assert.deepEqual(await existingKinds(fixture.client, name), []);
 });
