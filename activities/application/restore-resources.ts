@@ -78,6 +78,13 @@ export function createRestoreResources(deps: ApplicationActivityDeps) {
 
 type Outcome = 'created' | 'updated' | 'skipped';
 
+/** Refusals a retry cannot change (invalid, immutable field, forbidden) end the restore; the rest may be retried. */
+function apiFailure(what: string, error: unknown): Error {
+  const status = statusCodeOf(error);
+  const message = `${what}: ${apiErrorMessage(error)}`;
+  return status !== undefined && [400, 403, 404, 405, 422].includes(status) ? ApplicationFailure.nonRetryable(message, 'CairnError') : new Error(message);
+}
+
 class StageRestorer {
   readonly result: RestoreResourcesResult = { created: [], updated: [], skipped: [] };
   private readonly ensured = new Set<string>();
@@ -131,7 +138,7 @@ class StageRestorer {
       await this.kube.dynamic.createObject(resource, object, target.namespace, 'cairn-restore');
       return 'created';
     } catch (error) {
-      if (statusCodeOf(error) !== 409) throw new Error(`cannot create ${describeItem(target)}: ${apiErrorMessage(error)}`);
+      if (statusCodeOf(error) !== 409) throw apiFailure(`cannot create ${describeItem(target)}`, error);
     }
     const live = await this.kube.dynamic.get(resource, target.name, target.namespace);
     const liveAnnotations = isJsonObject(live.metadata) && isJsonObject(live.metadata.annotations) ? live.metadata.annotations : {};
@@ -141,7 +148,7 @@ class StageRestorer {
       try {
         await this.kube.dynamic.patchObject(resource, target.name, target.namespace, object, 'apply', 'cairn-restore');
       } catch (error) {
-        throw new Error(`cannot update ${describeItem(target)}: ${apiErrorMessage(error)}`);
+        throw apiFailure(`cannot update ${describeItem(target)}`, error);
       }
       return 'updated';
     }
@@ -156,7 +163,7 @@ class StageRestorer {
       return 'created';
     } catch (error) {
       if (statusCodeOf(error) === 409) return 'skipped';
-      throw new Error(`cannot create ${describeItem(target)}: ${apiErrorMessage(error)}`);
+      throw apiFailure(`cannot create ${describeItem(target)}`, error);
     }
   }
 

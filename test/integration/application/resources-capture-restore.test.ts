@@ -27,6 +27,7 @@ const APP = `res-${suffix}`;
 const GROUP = `r${suffix}.cairn.test`;
 const CRD_NAME = `widgets.${GROUP}`;
 const MAPPED_CLASS = `res-${suffix}`;
+const CLUSTER_ROLE = `res-${suffix}-services`;
 const SECRET_VALUE = `res-secret-${randomBytes(12).toString('hex')}`;
 
 let stack: StackInfo;
@@ -94,6 +95,18 @@ async function deploySource(): Promise<void> {
   await dynamic.createObject(
     await dynamic.resourceForKind('rbac.authorization.k8s.io/v1', 'RoleBinding'),
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'api-reader', labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'api', namespace: ns }] },
+    ns,
+  );
+  const clusterRoles = await dynamic.resourceForKind('rbac.authorization.k8s.io/v1', 'ClusterRole');
+  await dynamic.createObject(clusterRoles, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: CLUSTER_ROLE }, rules: [{ apiGroups: [''], resources: ['services'], verbs: ['get'] }] });
+  await dynamic.createObject(
+    await dynamic.resourceForKind('rbac.authorization.k8s.io/v1', 'RoleBinding'),
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'api-services', labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CLUSTER_ROLE }, subjects: [{ kind: 'ServiceAccount', name: 'api', namespace: ns }] },
+    ns,
+  );
+  await dynamic.createObject(
+    await dynamic.resourceForKind('rbac.authorization.k8s.io/v1', 'RoleBinding'),
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'api-view', labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'api', namespace: ns }] },
     ns,
   );
   await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'db', labels }, spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] } } });
@@ -204,15 +217,14 @@ after(async () => {
   await source?.cleanup();
   await clients?.core.deleteNamespace({ name: B }).catch(() => undefined);
   await clients?.storage.deleteStorageClass({ name: MAPPED_CLASS }).catch(() => undefined);
+  if (clients) await clients.dynamic.deleteObject(await clients.dynamic.resourceForKind('rbac.authorization.k8s.io/v1', 'ClusterRole'), CLUSTER_ROLE).catch(() => undefined);
   if (crdResource) await clients.dynamic.deleteObject(crdResource, CRD_NAME).catch(() => undefined);
 });
 
 describe('capturing an application namespace', () => {
   it('captures the app’s objects and the cluster-scoped ones they use into one pinned snapshot, Secrets encrypted', async () => {
-    const input: CaptureResourcesInput = { workflowId: `capture-${suffix}`, runTime: new Date().toISOString(), application: APP, profile: 'local', namespace: A, selection: { excludeKinds: ['ServiceAccount'] } };
-    // A first capture with ServiceAccounts excluded shows the filter; the real one follows with its own id.
-    const filtered = await runWorkflow<CapturedResources>('captureResourcesWorkflow', `capture-filtered-${suffix}`, { ...input, workflowId: `capture-filtered-${suffix}` });
-    assert.equal(filtered.items.filter((i) => i.kind === 'ServiceAccount').length, 0);
+    const input: CaptureResourcesInput = { workflowId: `capture-${suffix}`, runTime: new Date().toISOString(), application: APP, profile: 'local', namespace: A, selection: {} };
+    // A first capture narrowed by a label selector (and kinds, in the unit tests); the real one follows with its own id.
     const bySelector = await runWorkflow<CapturedResources>('captureResourcesWorkflow', `capture-selector-${suffix}`, {
       ...input,
       workflowId: `capture-selector-${suffix}`,
@@ -225,6 +237,7 @@ describe('capturing an application namespace', () => {
     for (const expected of [
       'ConfigMap/app-config',
       'ConfigMap/scratch',
+      'ClusterRole/' + CLUSTER_ROLE,
       'CustomResourceDefinition/' + CRD_NAME,
       'Deployment/web',
       'Ingress/web',
@@ -244,7 +257,7 @@ describe('capturing an application namespace', () => {
     ]) {
       assert.ok(got.includes(expected), `${expected} captured (got ${got.join(', ')})`);
     }
-    for (const absent of ['ServiceAccount/default', 'ConfigMap/kube-root-ca.crt']) assert.ok(!got.includes(absent), `${absent} not captured`);
+    for (const absent of ['ServiceAccount/default', 'ConfigMap/kube-root-ca.crt', 'ClusterRole/view']) assert.ok(!got.includes(absent), `${absent} not captured`);
     for (const kind of ['Pod', 'ReplicaSet', 'ControllerRevision', 'Endpoints', 'EndpointSlice', 'Event', 'Exec', 'Logs']) assert.ok(!(kind in captured.kinds), `no ${kind} captured`);
     assert.equal(captured.kinds.ConfigMap, 2);
 
@@ -284,7 +297,7 @@ describe('restoring into another namespace', () => {
 
   it('foundation: cleaned, transformed objects in B, the mapped StorageClass created from the captured one', async () => {
     foundation = await runWorkflow<RestoreResourcesResult>('restoreResourcesWorkflow', `${restoreId}-foundation`, restoreInput(restoreId, 'foundation'));
-    assert.deepEqual(foundation.skipped.map((i) => i.kind), ['CustomResourceDefinition'], 'the CRD exists already (same cluster)');
+    assert.deepEqual(names(foundation.skipped), ['ClusterRole/' + CLUSTER_ROLE, 'CustomResourceDefinition/' + CRD_NAME], 'cluster-wide objects exist already (same cluster)');
     assert.ok(names(foundation.created).includes(`Namespace/${B}`));
     assert.ok(names(foundation.created).includes(`StorageClass/${MAPPED_CLASS}`));
     for (const item of foundation.created.filter((i) => i.namespace)) assert.equal(item.namespace, B);
@@ -372,6 +385,19 @@ describe('restoring into another namespace', () => {
     await assert.rejects(
       runWorkflow('restoreResourcesWorkflow', `restore-typo-${suffix}`, restoreInput(`restore-typo-${suffix}`, 'foundation', { only: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'app-cnofig' }] })),
       (e: Error) => e instanceof WorkflowFailedError && /holds no ConfigMap app-cnofig/.test(failureMessage(e)),
+    );
+  });
+
+  it('a patch that cannot apply, or an object the API server refuses, stops the restore naming the object', async () => {
+    const broken = (name: string, patches: TransformSpec['patches'], only: ResourceItem[]) =>
+      runWorkflow('restoreResourcesWorkflow', name, restoreInput(name, 'foundation', { existing: 'skip', only, transforms: { ...TRANSFORMS(), patches } }));
+    await assert.rejects(
+      broken(`restore-badpatch-${suffix}`, [{ kind: 'ConfigMap', operations: [{ op: 'remove', path: '/data/missing' }] }], [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'app-config' }]),
+      (e: Error) => /patch rule 1 on ConfigMap app-config: operation 1 \(remove \/data\/missing\): \/data\/missing does not exist/.test(failureMessage(e)),
+    );
+    await assert.rejects(
+      broken(`restore-invalid-${suffix}`, [{ kind: 'Service', operations: [{ op: 'replace', path: '/spec/type', value: 'Bogus' }] }], [{ apiVersion: 'v1', kind: 'Service', name: 'web' }]),
+      (e: Error) => new RegExp(`cannot create Service ${B}/web: .*Bogus`).test(failureMessage(e)),
     );
   });
 
