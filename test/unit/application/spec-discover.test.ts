@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type * as k8s from '@kubernetes/client-node';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { readBlueprintCatalog, SHIPPED_BLUEPRINTS_DIR } from '../../../src/application/blueprint-catalog.ts';
 import { DiscoveryError, imageRepositoryName, proposeApplication, type NamespaceWorkloads } from '../../../src/application/discover.ts';
-import { applicationToYaml, validateApplicationText } from '../../../src/application/spec.ts';
+import { applicationToYaml, parseApplication, validateApplicationText } from '../../../src/application/spec.ts';
+import type { ApplicationSpec } from '../../../src/application/types.ts';
 
 function container(name: string, image: string, extra: Partial<k8s.V1Container> = {}): k8s.V1Container {
   return { name, image, ...extra };
@@ -28,6 +31,16 @@ function service(name: string, selectsApp: string): k8s.V1Service {
 
 function workloads(partial: Partial<NamespaceWorkloads>): NamespaceWorkloads {
   return { namespace: 'shop', statefulSets: [], deployments: [], services: [], configMaps: [], ...partial };
+}
+
+const ROOT = join(import.meta.dirname, '../../..');
+
+/** The objects of an example directory, as the API server would list them. */
+async function exampleWorkloads(dir: string, namespace: string): Promise<NamespaceWorkloads> {
+  const objects: k8s.KubernetesObject[] = [];
+  for (const file of (await readdir(join(ROOT, dir))).sort()) objects.push(...(k8s.loadAllYaml(await readFile(join(ROOT, dir, file), 'utf8')) as k8s.KubernetesObject[]));
+  const of = <T>(kind: string) => objects.filter((o) => o?.kind === kind) as T[];
+  return { namespace, statefulSets: of('StatefulSet'), deployments: of('Deployment'), services: of('Service'), configMaps: of('ConfigMap') };
 }
 
 describe('cairn discover: proposing an Application (plain data)', () => {
@@ -62,6 +75,15 @@ describe('cairn discover: proposing an Application (plain data)', () => {
     ]);
     assert.ok(notes.some((n) => /StatefulSet postgres \(image postgres:16\): blueprint postgresql/.test(n)), notes.join('\n'));
     assert.deepEqual(validateApplicationText(applicationToYaml(spec), 'proposal.yaml', { blueprints }).diagnostics, []);
+  });
+
+  it('proposes the guestbook of examples/mysql-app as examples/applications/mysql-app.yaml declares it', async () => {
+    const blueprints = await readBlueprintCatalog([SHIPPED_BLUEPRINTS_DIR]);
+    const { spec } = proposeApplication(await exampleWorkloads('examples/mysql-app', 'guestbook'), { blueprints });
+    const declared = parseApplication(await readFile(join(ROOT, 'examples/applications/mysql-app.yaml'), 'utf8'), 'mysql-app.yaml');
+    assert.equal(spec.metadata.name, declared.metadata.name);
+    const shape = (s: ApplicationSpec) => s.spec.components.map((c) => ({ name: c.name, workload: c.workload, blueprint: c.blueprint, dependsOn: c.dependsOn }));
+    assert.deepEqual(shape(spec), shape(declared));
   });
 
   it('finds hosts in ConfigMaps env vars come from, URLs and host:port; not in look-alike words', () => {
