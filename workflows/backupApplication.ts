@@ -4,7 +4,7 @@
  * repository), then writes the one application restore point, last: a failed component leaves none.
  * Deterministic code only; every side effect is an activity or a child workflow.
  */
-import { CancellationScope, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo, ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { runDag } from '../src/application/dag.ts';
 import { workloadTarget } from '../src/application/restore-plan.ts';
 import {
@@ -101,7 +101,9 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
           durations.set(name, Date.now() - started);
           state(name).state = 'succeeded';
         } catch (error) {
-          Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
+          // A sibling cancelled because another failed is not a failure of its own.
+          if (isCancellation(error) && firstError !== undefined) state(name).state = 'cancelled';
+          else Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
           firstError ??= error;
           // The backup cannot succeed any more: stop the siblings (their defer phases still run).
           scope.cancel();

@@ -6,7 +6,7 @@
  * are ready. Then the remaining resources. The RTO (start → every component ready) is in the result.
  * Deterministic code only: Date.now() is workflow time, identical on replay.
  */
-import { ApplicationFailure, CancellationScope, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { parseAllDocuments } from 'yaml';
 import { runDag } from '../src/application/dag.ts';
 import { planRestore, workloadTarget, type ComponentPlan, type RestorePlan } from '../src/application/restore-plan.ts';
@@ -93,11 +93,14 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
   let firstError: unknown;
   await CancellationScope.cancellable(async () => {
     const scope = CancellationScope.current();
-    const outcome = await runDag(plan.components, { concurrency: input.concurrency ?? spec.spec.concurrency ?? DEFAULT_CONCURRENCY }, async (name) => {
+    const bound = { concurrency: input.concurrency ?? spec.spec.concurrency ?? DEFAULT_CONCURRENCY, ordered: input.ignoreDependencies !== true };
+    const outcome = await runDag(plan.components, bound, async (name) => {
       try {
         results.set(name, await restoreComponent(byName.get(name)!));
       } catch (error) {
-        Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
+        // A sibling cancelled because another failed is not a failure of its own.
+        if (isCancellation(error) && firstError !== undefined) state(name).state = 'cancelled';
+        else Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
         firstError ??= error;
         scope.cancel();
         throw error;
@@ -149,7 +152,7 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
     const source = blueprint ? point.blueprints?.[blueprint] : undefined;
     let workflowId: string | undefined;
     let validated = false;
-    if (blueprint && component.stored && Object.keys(component.stored.artifacts).length) {
+    if (blueprint) {
       if (!source) throw ApplicationFailure.create({ type: 'CairnError', message: `restore point ${point.id} keeps no source of blueprint ${blueprint}`, nonRetryable: true });
       const child = (action: string, id: string, artifacts?: RunActionInput['artifacts']) =>
         executeChild(runAction, {
@@ -165,14 +168,18 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
             ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
           }],
         });
-      workflowId = `${info.workflowId}/${component.name}`;
-      Object.assign(progressOf, { state: 'data', workflowId });
-      await child('restore', workflowId, component.stored.artifacts);
-      // A data restore may scale the workload down and up again: ready means ready after it.
-      await waitReady();
+      const childId = `${info.workflowId}/${component.name}`;
+      const artifacts = component.stored?.artifacts ?? {};
+      if (Object.keys(artifacts).length) {
+        workflowId = childId;
+        Object.assign(progressOf, { state: 'data', workflowId });
+        await child('restore', childId, artifacts);
+        // A data restore may scale the workload down and up again: ready means ready after it.
+        await waitReady();
+      }
       if (readiness.validate !== false && hasAction(source, 'validate')) {
         progressOf.state = 'validating';
-        await child('validate', `${workflowId}/validate`);
+        await child('validate', `${childId}/validate`);
         validated = true;
       }
     }

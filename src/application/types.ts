@@ -204,6 +204,8 @@ export interface ApplicationRestoreInput {
   only?: { components?: string[]; resources?: ResourceItem[] };
   concurrency?: number;
   requestedBy?: RunRequester;
+  /** Start every component at once, as a flat restore would: only to demonstrate why order matters. */
+  ignoreDependencies?: boolean;
 }
 
 export interface ComponentRestoreResult {
@@ -352,7 +354,7 @@ export interface ApplicationProgress {
 
 export interface ComponentProgress {
   name: string;
-  state: 'pending' | 'resources' | 'waiting ready' | 'data' | 'validating' | 'running' | 'ready' | 'succeeded' | 'failed' | 'not started';
+  state: 'pending' | 'resources' | 'waiting ready' | 'data' | 'validating' | 'running' | 'ready' | 'succeeded' | 'failed' | 'cancelled' | 'not started';
   workflowId?: string;
   error?: string;
 }
