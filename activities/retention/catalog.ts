@@ -67,6 +67,21 @@ export function beat(details: unknown): void {
   }
 }
 
+/**
+ * Heartbeats every few seconds while `work` runs: a step may spend minutes inside one kopia call (listing a
+ * large repository, verifying a big snapshot), and the heartbeat timeout is there to notice a dead worker,
+ * not a slow kopia. The timer runs in the activity's async context, so its heartbeats reach the activity.
+ */
+export async function keepAlive<T>(step: string, work: () => Promise<T>, intervalMs = 10_000): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => beat({ step, seconds: Math.round((Date.now() - started) / 1000) }), intervalMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** The activity's cancellation signal, when there is one. */
 export function cancellation(): AbortSignal | undefined {
   try {

@@ -13,7 +13,7 @@ import type { Repository } from '../kopia/repository.ts';
 import { deleteSnapshot, listSnapshotEntries } from '../kopia/snapshots.ts';
 import type { OpenedLocation } from '../location/location.ts';
 import { listRestorePoints, readRestorePoint } from '../location/restore-points.ts';
-import { beat, cairnMark, existingRepository, locationFor, namedStrings, ownedSnapshots, type RetentionDeps } from './catalog.ts';
+import { beat, cairnMark, existingRepository, keepAlive, locationFor, namedStrings, ownedSnapshots, type RetentionDeps } from './catalog.ts';
 
 export function createDeleteRestorePoint(deps: RetentionDeps) {
   return async function deleteRestorePointActivity(input: DeleteRestorePointInput): Promise<DeleteRestorePointResult> {
@@ -22,8 +22,7 @@ export function createDeleteRestorePoint(deps: RetentionDeps) {
     } catch (error) {
       throw ApplicationFailure.nonRetryable((error as Error).message, 'CairnError');
     }
-    const location = await locationFor(deps, input.profile);
-    return deleteRestorePoint(location, input.application, input.id, input.snapshotIDs);
+    return keepAlive('delete', async () => deleteRestorePoint(await locationFor(deps, input.profile), input.application, input.id, input.snapshotIDs));
   };
 }
 
@@ -59,9 +58,11 @@ export async function deleteRestorePoint(location: OpenedLocation, application: 
 
 export function createCollectOrphanSnapshots(deps: RetentionDeps) {
   return async function collectOrphanSnapshots(input: CollectOrphansInput): Promise<string[]> {
-    const location = await locationFor(deps, input.profile);
-    const repository = await existingRepository(location, input.application);
-    return repository ? collectOrphans(location, repository, input.snapshotIDs, input.orphanGraceMs) : [];
+    return keepAlive('orphans', async () => {
+      const location = await locationFor(deps, input.profile);
+      const repository = await existingRepository(location, input.application);
+      return repository ? collectOrphans(location, repository, input.snapshotIDs, input.orphanGraceMs) : [];
+    });
   };
 }
 

@@ -11,7 +11,7 @@ import { planRetention, policyProblems } from '../../src/retention/gfs.ts';
 import { DEFAULT_ORPHAN_GRACE_MS, type RetireInput, type RetirePlan, type RetentionSeries } from '../../src/retention/types.ts';
 import { listSnapshotEntries } from '../kopia/snapshots.ts';
 import { listRestorePoints } from '../location/restore-points.ts';
-import { cairnMark, existingRepository, locationFor, namedStrings, ownedSnapshots, type RetentionDeps } from './catalog.ts';
+import { cairnMark, existingRepository, keepAlive, locationFor, namedStrings, ownedSnapshots, type RetentionDeps } from './catalog.ts';
 
 /** Points of one series are comparable backups: same scope, same target, same blueprint. */
 export function seriesKey(point: RestorePoint): string {
@@ -20,47 +20,51 @@ export function seriesKey(point: RestorePoint): string {
 
 export function createPlanRetirement(deps: RetentionDeps) {
   return async function planRetirement(input: RetireInput): Promise<RetirePlan> {
-    try {
-      checkApplication(input.application);
-    } catch (error) {
-      throw ApplicationFailure.nonRetryable((error as Error).message, 'CairnError');
-    }
-    const problems = policyProblems(input.policy);
-    if (problems.length) throw ApplicationFailure.nonRetryable(`invalid retention policy: ${problems.join('; ')}`, 'CairnError');
-    const graceMs = input.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
-    if (!Number.isFinite(graceMs) || graceMs < 0) throw ApplicationFailure.nonRetryable(`orphanGraceMs must be ≥ 0 (got ${graceMs})`, 'CairnError');
-
-    const location = await locationFor(deps, input.profile);
-    const listing = await listRestorePoints(location, { application: input.application });
-    const bySeries = new Map<string, RestorePoint[]>();
-    for (const point of listing.points) {
-      const key = seriesKey(point);
-      bySeries.set(key, [...(bySeries.get(key) ?? []), point]);
-    }
-    const series: RetentionSeries[] = [];
-    const expiring = new Set<string>();
-    for (const [key, points] of [...bySeries].sort(([a], [b]) => a.localeCompare(b))) {
-      const plan = planRetention(
-        points.map((point) => ({ id: point.id, time: point.startTime })),
-        input.policy,
-      );
-      series.push({ key, ...plan });
-      plan.expire.forEach((decision) => expiring.add(decision.id));
-    }
-    const expire = listing.points.filter((point) => expiring.has(point.id)).map((point) => ({ id: point.id, snapshotIDs: ownedSnapshots(point) }));
-
-    const plan: RetirePlan = { application: input.application, profile: location.profile.name, series, expire, orphans: [], youngOrphans: 0, problems: listing.problems };
-    const repository = await existingRepository(location, input.application);
-    // An unreadable manifest might name any snapshot: orphans are collected only when every manifest was read.
-    if (!repository || listing.problems.length) return plan;
-    const named = namedStrings(listing.points);
-    const cutoff = Date.now() - graceMs;
-    for (const snapshot of await listSnapshotEntries(repository)) {
-      const mark = cairnMark(snapshot);
-      if (!mark || named.has(snapshot.id)) continue;
-      if (new Date(snapshot.startTime).getTime() <= cutoff) plan.orphans.push({ id: snapshot.id, startTime: snapshot.startTime, mark });
-      else plan.youngOrphans++;
-    }
-    return plan;
+    return keepAlive('plan', () => plan(deps, input));
   };
+}
+
+async function plan(deps: RetentionDeps, input: RetireInput): Promise<RetirePlan> {
+  try {
+    checkApplication(input.application);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable((error as Error).message, 'CairnError');
+  }
+  const problems = policyProblems(input.policy);
+  if (problems.length) throw ApplicationFailure.nonRetryable(`invalid retention policy: ${problems.join('; ')}`, 'CairnError');
+  const graceMs = input.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw ApplicationFailure.nonRetryable(`orphanGraceMs must be ≥ 0 (got ${graceMs})`, 'CairnError');
+
+  const location = await locationFor(deps, input.profile);
+  const listing = await listRestorePoints(location, { application: input.application });
+  const bySeries = new Map<string, RestorePoint[]>();
+  for (const point of listing.points) {
+    const key = seriesKey(point);
+    bySeries.set(key, [...(bySeries.get(key) ?? []), point]);
+  }
+  const series: RetentionSeries[] = [];
+  const expiring = new Set<string>();
+  for (const [key, points] of [...bySeries].sort(([a], [b]) => a.localeCompare(b))) {
+    const decided = planRetention(
+      points.map((point) => ({ id: point.id, time: point.startTime })),
+      input.policy,
+    );
+    series.push({ key, ...decided });
+    decided.expire.forEach((decision) => expiring.add(decision.id));
+  }
+  const expire = listing.points.filter((point) => expiring.has(point.id)).map((point) => ({ id: point.id, snapshotIDs: ownedSnapshots(point) }));
+
+  const result: RetirePlan = { application: input.application, profile: location.profile.name, series, expire, orphans: [], youngOrphans: 0, problems: listing.problems };
+  const repository = await existingRepository(location, input.application);
+  // An unreadable manifest might name any snapshot: orphans are collected only when every manifest was read.
+  if (!repository || listing.problems.length) return result;
+  const named = namedStrings(listing.points);
+  const cutoff = Date.now() - graceMs;
+  for (const snapshot of await listSnapshotEntries(repository)) {
+    const mark = cairnMark(snapshot);
+    if (!mark || named.has(snapshot.id)) continue;
+    if (new Date(snapshot.startTime).getTime() <= cutoff) result.orphans.push({ id: snapshot.id, startTime: snapshot.startTime, mark });
+    else result.youngOrphans++;
+  }
+  return result;
 }

@@ -19,7 +19,7 @@ import type { Repository } from '../kopia/repository.ts';
 import { listSnapshotEntries } from '../kopia/snapshots.ts';
 import type { OpenedLocation } from '../location/location.ts';
 import { listRestorePoints } from '../location/restore-points.ts';
-import { beat, cancellation, existingRepository, locationFor, ownedSnapshots, type RetentionDeps } from './catalog.ts';
+import { beat, cancellation, existingRepository, keepAlive, locationFor, ownedSnapshots, type RetentionDeps } from './catalog.ts';
 
 export function createVerifySnapshots(deps: RetentionDeps) {
   return async function verifySnapshots(input: VerifyInput): Promise<VerifyReport> {
@@ -31,8 +31,9 @@ export function createVerifySnapshots(deps: RetentionDeps) {
     } catch (error) {
       throw ApplicationFailure.nonRetryable((error as Error).message, 'CairnError');
     }
-    const location = await locationFor(deps, input.profile);
-    return verifyApplication(location, input.application, { filesPercent, ...(input.sample !== undefined ? { sample: input.sample } : {}) });
+    return keepAlive('verify', async () =>
+      verifyApplication(await locationFor(deps, input.profile), input.application, { filesPercent, ...(input.sample !== undefined ? { sample: input.sample } : {}) }),
+    );
   };
 }
 
