@@ -9,7 +9,7 @@ import { waitForDefaultServiceAccount } from '../../src/kube/apply.ts';
 import { isNotFound, type KubeClients } from '../../src/kube/clients.ts';
 import { apiErrorMessage, statusCodeOf, UnknownResourceError, type ApiResource } from '../../src/kube/dynamic.ts';
 import { isJsonObject, type JsonObject } from '../../src/json.ts';
-import { BUNDLE_FILE, parseBundle, type ResourceBundle } from '../../src/application/resources/bundle.ts';
+import { BUNDLE_FILE, bundleSecretValues, scrubSecretValues, parseBundle, type ResourceBundle } from '../../src/application/resources/bundle.ts';
 import { cleanObject, identityOf } from '../../src/application/resources/clean.ts';
 import { describeItem } from '../../src/application/resources/kinds.ts';
 import { planStage, unmatchedItems } from '../../src/application/resources/plan.ts';
@@ -34,31 +34,13 @@ export async function readBundle(repository: Repository, snapshotID: string): Pr
   return parseBundle(Buffer.concat(chunks).toString('utf8'), `snapshot ${snapshotID}`);
 }
 
-/** Every value of every Secret of the bundle, plain and base64: scrubbed from any message that leaves here. */
-function secretValues(bundle: ResourceBundle): string[] {
-  const values = new Set<string>();
-  for (const object of bundle.objects) {
-    if (object.kind !== 'Secret') continue;
-    for (const field of ['data', 'stringData']) {
-      const map = object[field];
-      if (!isJsonObject(map)) continue;
-      for (const value of Object.values(map)) {
-        if (typeof value !== 'string' || value.length < 4) continue;
-        values.add(value);
-        if (field === 'data') values.add(Buffer.from(value, 'base64').toString('utf8'));
-      }
-    }
-  }
-  return [...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
-}
-
 export function createRestoreResources(deps: ApplicationActivityDeps) {
   return async function restoreResources(input: RestoreResourcesInput): Promise<RestoreResourcesResult> {
     const activity = Context.current();
     const repository = await openApplicationRepository(deps, input.profile, input.application);
     const bundle = await readBundle(repository, input.snapshotID);
-    const secrets = secretValues(bundle);
-    const scrub = (text: string) => secrets.reduce((message, secret) => message.split(secret).join('<redacted>'), text);
+    const secrets = bundleSecretValues(bundle);
+    const scrub = (text: string) => scrubSecretValues(text, secrets);
     const unmatched = unmatchedItems(bundle.objects, input.only);
     if (unmatched.length) {
       throw ApplicationFailure.nonRetryable(`snapshot ${input.snapshotID} holds no ${unmatched.map(describeItem).join(', ')}`, 'CairnError');

@@ -57,3 +57,30 @@ export function parseBundle(text: string, where: string): ResourceBundle {
   if (!parsed.objects.every(isJsonObject)) throw new Error(`${where}: the resource bundle holds something that is not an object`);
   return parsed as unknown as ResourceBundle;
 }
+
+/**
+ * Every value of every Secret of the bundle, plain and base64-decoded, longest first: scrubbed from any message
+ * that leaves a restore (an API server's refusal may quote what it refused).
+ */
+export function bundleSecretValues(bundle: ResourceBundle): string[] {
+  const values = new Set<string>();
+  for (const object of bundle.objects) {
+    if (object.kind !== 'Secret') continue;
+    for (const field of ['data', 'stringData']) {
+      const map = object[field];
+      if (!isJsonObject(map)) continue;
+      for (const value of Object.values(map)) {
+        if (typeof value !== 'string') continue;
+        values.add(value);
+        if (field === 'data') values.add(Buffer.from(value, 'base64').toString('utf8'));
+      }
+    }
+  }
+  // Very short values would turn every message into <redacted> soup, and guessing them gains nothing.
+  return [...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every Secret value of the bundle replaced by `<redacted>`. */
+export function scrubSecretValues(text: string, values: string[]): string {
+  return values.reduce((message, secret) => message.split(secret).join('<redacted>'), text);
+}

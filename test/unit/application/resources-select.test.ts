@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { indexOf, makeBundle, parseBundle } from '../../../src/application/resources/bundle.ts';
+import { bundleSecretValues, indexOf, makeBundle, parseBundle, scrubSecretValues } from '../../../src/application/resources/bundle.ts';
 import { compareForRestore, isAutoCreated, stageOf } from '../../../src/application/resources/kinds.ts';
 import { planStage, unmatchedItems } from '../../../src/application/resources/plan.ts';
 import { kindMatches, resourcesToCapture, unknownKindPatterns } from '../../../src/application/resources/select.ts';
@@ -141,5 +141,16 @@ describe('the bundle', () => {
     assert.throws(() => parseBundle('nope', 'snapshot k1'), /snapshot k1: the resource bundle is not JSON/);
     assert.throws(() => parseBundle('{"kind":"Other"}', 'snapshot k1'), /not a Cairn resource bundle/);
     assert.throws(() => parseBundle(JSON.stringify({ ...makeBundle('a', 'a', 't', []), formatVersion: 99 }), 's'), /newer than this Cairn reads/);
+  });
+
+  it('knows every Secret value, plain and decoded, to scrub from messages', () => {
+    const bundle = makeBundle('shop', 'shop', 't', [
+      { ...object('v1', 'Secret', 'creds', 'shop'), data: { password: Buffer.from('hunter2-long').toString('base64'), pin: Buffer.from('12').toString('base64') }, stringData: { token: 'tok-abcdef' } },
+      { ...object('v1', 'ConfigMap', 'cfg', 'shop'), data: { mode: 'public-value' } },
+    ]);
+    const values = bundleSecretValues(bundle);
+    assert.ok(values.includes('hunter2-long') && values.includes(Buffer.from('hunter2-long').toString('base64')) && values.includes('tok-abcdef'));
+    assert.ok(!values.includes('public-value'));
+    assert.equal(scrubSecretValues('Secret "creds" is invalid: hunter2-long, tok-abcdef', values), 'Secret "creds" is invalid: <redacted>, <redacted>');
   });
 });
