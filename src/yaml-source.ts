@@ -3,7 +3,8 @@
  * name file, line and column. Guards against the inputs that hurt YAML loaders: oversized files, non-UTF-8,
  * duplicate keys and alias ("billion laughs") bombs.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 
@@ -41,6 +42,15 @@ export function formatPath(path: readonly PathSegment[]): string {
     else out += `[${JSON.stringify(segment)}]`;
   }
   return out;
+}
+
+/** The `.yaml`/`.yml` file names directly in a directory, sorted; none when it cannot be read. */
+export async function yamlFilesIn(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((entry) => ['.yaml', '.yml'].includes(extname(entry))).sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Reads and parses a file; a file that cannot be read comes back as an `unreadable` diagnostic, never a throw. */

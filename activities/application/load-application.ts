@@ -5,15 +5,15 @@
  * Lookup by name mirrors how blueprints are found (activities/compile-action.ts): ConfigMaps of every namespace;
  * a source's `namespace` keeps only Applications whose spec.namespace is that one.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { applicationToYaml, isApplicationDocument, validateApplicationText } from '../../src/application/spec.ts';
 import { APPLICATION_LABEL, type ApplicationSource, type ApplicationSpec, type LoadApplicationInput } from '../../src/application/types.ts';
 import { errorsOf, formatDiagnostic } from '../../src/diagnostics.ts';
 import { isJsonObject } from '../../src/json.ts';
 import type { KubeClients } from '../../src/kube/clients.ts';
-import { parseSourceText } from '../../src/yaml-source.ts';
+import { parseSourceText, yamlFilesIn } from '../../src/yaml-source.ts';
 
 /** The ConfigMap key an Application spec is stored under. */
 export const APPLICATION_KEY = 'application.yaml';
@@ -77,12 +77,7 @@ async function findApplication(source: ApplicationSource, deps: LoadApplicationD
 /** `<name>.yaml` first, then any file declaring it; with a namespace, only an Application of that namespace. */
 async function findInDirectories(name: string, namespace: string | undefined, dirs: string[]): Promise<FoundApplication | undefined> {
   for (const dir of dirs) {
-    let entries: string[];
-    try {
-      entries = (await readdir(dir)).filter((e) => ['.yaml', '.yml'].includes(extname(e))).sort();
-    } catch {
-      continue;
-    }
+    const entries = await yamlFilesIn(dir);
     entries.sort((a, b) => Number(b.startsWith(`${name}.`)) - Number(a.startsWith(`${name}.`)));
     for (const entry of entries) {
       const file = join(dir, entry);

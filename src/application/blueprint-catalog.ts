@@ -3,11 +3,10 @@
  * (`cairn validate` on an Application, `cairn discover`). Reads only names, action names and kinds: validating
  * the blueprints themselves is `cairn validate`'s blueprint path.
  */
-import { readdir } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isJsonObject, type JsonValue } from '../json.ts';
-import { readSourceFile } from '../yaml-source.ts';
+import { readSourceFile, yamlFilesIn } from '../yaml-source.ts';
 
 /** The blueprints shipped with Cairn (the worker's default directory). */
 export const SHIPPED_BLUEPRINTS_DIR = resolve(fileURLToPath(import.meta.url), '../../../blueprints');
@@ -18,13 +17,7 @@ export type BlueprintCatalog = Map<string, { actions: Record<string, string[]>; 
 export async function readBlueprintCatalog(dirs: readonly string[]): Promise<BlueprintCatalog> {
   const catalog: BlueprintCatalog = new Map();
   for (const dir of dirs) {
-    let entries: string[];
-    try {
-      entries = (await readdir(dir)).filter((e) => ['.yaml', '.yml'].includes(extname(e))).sort();
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
+    for (const entry of await yamlFilesIn(dir)) {
       const source = await readSourceFile(join(dir, entry));
       for (const document of source.documents) addBlueprint(catalog, document.value);
     }
