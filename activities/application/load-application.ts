@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { applicationToYaml, isApplicationDocument, validateApplicationText } from '../../src/application/spec.ts';
+import { applicationToYaml, isApplicationDocument, validateApplicationSource } from '../../src/application/spec.ts';
 import { APPLICATION_LABEL, type ApplicationSource, type ApplicationSpec, type LoadApplicationInput } from '../../src/application/types.ts';
 import { errorsOf, formatDiagnostic } from '../../src/diagnostics.ts';
 import { isJsonObject } from '../../src/json.ts';
@@ -33,7 +33,10 @@ interface FoundApplication {
 export function createLoadApplication(deps: LoadApplicationDeps) {
   return async function loadApplication(input: LoadApplicationInput): Promise<ApplicationSpec> {
     const found = await findApplication(input.source, deps);
-    const result = validateApplicationText(found.text, found.file);
+    // A file may hold other documents too (the blueprints the application uses): only its Applications count.
+    const source = parseSourceText(found.text, found.file);
+    const applications = source.documents.filter((d) => isApplicationDocument(d.value));
+    const result = validateApplicationSource(applications.length ? { ...source, documents: applications } : source);
     const errors = errorsOf(result.diagnostics);
     if (errors.length) throw ApplicationFailure.nonRetryable(errors.map(formatDiagnostic).join('\n'), 'InvalidApplication');
     const wanted = 'name' in input.source ? input.source.name : undefined;

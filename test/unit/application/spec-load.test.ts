@@ -20,6 +20,9 @@ before(async () => {
   await writeFile(join(dir, 'shop-staging.yaml'), shop.replace('namespace: shop', 'namespace: staging'));
   await writeFile(join(dir, 'broken.yaml'), 'apiVersion: cairn.io/v1alpha1\nkind: Application\nmetadata: { name: broken }\nspec:\n  namespace: x\n  components:\n    - { name: a, workload: { kind: Job, name: a } }\n');
   await writeFile(join(dir, 'notes.txt'), 'not yaml: [');
+  // An Application next to the blueprint it uses, in one file.
+  const blueprint = await readFile(join(ROOT, 'test/fixtures/blueprints/scoped-release.yaml'), 'utf8');
+  await writeFile(join(dir, 'bundle.yaml'), `${blueprint}\n---\n${shop.replace('name: shop\n', 'name: bundled\n')}`);
 });
 
 after(async () => {
@@ -54,6 +57,12 @@ describe('loadApplication (without a cluster)', () => {
   it("is among the worker's activities, searching the worker's application directories", async () => {
     const activities = createActivities({ kube: () => assert.fail('no cluster needed'), blueprintDirs: [], applicationDirs: [dir] });
     assert.equal((await activities.loadApplication({ source: { name: 'shop', namespace: 'staging' } })).spec.namespace, 'staging');
+  });
+
+  it('reads the Application of a file that holds other documents too, and refuses a file without one', async () => {
+    const load = createLoadApplication({ applicationDirs: [dir] });
+    assert.equal((await load({ source: { name: 'bundled' } })).metadata.name, 'bundled');
+    await rejectsWith(load({ source: { inline: 'apiVersion: cairn.io/v1alpha1\nkind: Blueprint\nmetadata: { name: x }\n', file: 'bp.yaml' } }), /bp\.yaml:2:7: error: kind: expected kind: Application, found kind "Blueprint"/);
   });
 
   it('fails for good, with file:line:column, when the spec is invalid', async () => {
