@@ -20,7 +20,8 @@ the grace period (an interrupted delete's, a dead run's), then runs kopia's full
 is given back. A series is the points of one scope, target and blueprint. See docs/retention.md.
 
 Options:
-      --keep-last <N>           keep the N newest restore points
+      --keep-last <N>           keep the N newest restore points (no count given: the spec.retention of
+                                the Application spec stored in the newest restore point)
       --hourly/--daily/--weekly/--monthly/--yearly <N>
                                 keep the newest point of each of the last N hours/days/weeks/months/years
       --dry-run                 print the plan (what is kept and why, what would go); delete nothing
@@ -72,7 +73,8 @@ export const retentionCommand = defineCommand(
       if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} takes a whole number, got "${text}"`);
       policy[rule] = Number(text);
     }
-    const problems = policyProblems(policy);
+    const given = Object.keys(policy).length > 0;
+    const problems = given ? policyProblems(policy) : [];
     if (problems.length) throw new UsageError(problems.join('; ').replace(/keepLast/g, '--keep-last'));
     let orphanGraceMs: number | undefined;
     if (values['orphan-grace'] !== undefined) {
@@ -88,7 +90,7 @@ export const retentionCommand = defineCommand(
     if (identity.warning) io.stderr(`cairn retention: ${identity.warning}\n`);
     const input: RetireInput = {
       application,
-      policy,
+      ...(given ? { policy } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
       ...(values['dry-run'] ? { dryRun: true } : {}),
       ...(orphanGraceMs !== undefined ? { orphanGraceMs } : {}),
@@ -118,7 +120,8 @@ export const retentionCommand = defineCommand(
 
 export function describeRetirement(result: RetireResult): string {
   const { plan } = result;
-  const lines = [`retention of ${result.application} in profile ${plan.profile}${result.dryRun ? ' (dry run: nothing deleted)' : ''}`];
+  const rules = Object.entries(plan.policy).map(([rule, count]) => `${rule} ${count}`).join(', ');
+  const lines = [`retention of ${result.application} in profile ${plan.profile}${result.dryRun ? ' (dry run: nothing deleted)' : ''}`, `  policy: ${rules} (from ${plan.policySource})`];
   if (plan.series.length === 0) lines.push('  no restore points');
   for (const series of plan.series) {
     lines.push(`  series ${series.key}: keep ${series.keep.length}, expire ${series.expire.length}`);

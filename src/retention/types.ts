@@ -15,7 +15,11 @@ export interface RetireInput {
   application: string;
   /** Location profile; default the embedded location. */
   profile?: string;
-  policy: RetentionPolicy;
+  /**
+   * Default: the `retention` of the Application spec stored in the application's newest restore point that
+   * has one (so a policy declared once in the spec is what schedules enforce); no policy at all is an error.
+   */
+  policy?: RetentionPolicy;
   /** Plan only: nothing is deleted, no maintenance runs. */
   dryRun?: boolean;
   /**
@@ -52,6 +56,9 @@ export interface OrphanSnapshot {
 export interface RetirePlan {
   application: string;
   profile: string;
+  /** The policy applied, and where it came from (`input`, or `spec of restore point <id>`). */
+  policy: RetentionPolicy;
+  policySource: string;
   series: RetentionSeries[];
   expire: ExpiringPoint[];
   /** Unreferenced Cairn snapshots older than the grace period (an interrupted delete's or a dead run's). */

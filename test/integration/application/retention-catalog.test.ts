@@ -7,6 +7,7 @@ import { listSnapshotEntries } from '../../../activities/kopia/snapshots.ts';
 import { readKekFile } from '../../../activities/location/envelope.ts';
 import { openNamedLocation, type OpenedLocation } from '../../../activities/location/location.ts';
 import { listRestorePoints } from '../../../activities/location/restore-points.ts';
+import type { ApplicationSpec } from '../../../src/application/types.ts';
 import { main } from '../../../src/cli/main.ts';
 import type { RestorePoint } from '../../../src/location/restore-point.ts';
 import type { RetireResult, VerifyReport } from '../../../src/retention/types.ts';
@@ -41,7 +42,13 @@ before(async () => {
   }
   const db = await streamSnapshot(repository, pseudoRandom('catalog-app-db', 64 * 1024), 'cairn-catalog-app-db');
   const resources = await streamSnapshot(repository, Buffer.from('{"kind":"ConfigMap"}'), 'cairn-catalog-app-resources', 'resources');
-  points.push(await applicationPoint(location, APP, '2026-09-03T03:00:00.000Z', db, resources, 'catalog-app'));
+  const spec: ApplicationSpec = {
+    apiVersion: 'cairn.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: APP },
+    spec: { namespace: 'shop', components: [{ name: 'db', workload: { kind: 'StatefulSet', name: 'db' }, blueprint: 'stream-db' }], retention: { keepLast: 1 } },
+  };
+  points.push(await applicationPoint(location, APP, '2026-09-03T03:00:00.000Z', db, resources, 'catalog-app', spec));
   fixture = await temporalFixture('retention-catalog');
   temporalFlags = ['--address', fixture.address, '--namespace', fixture.namespace, '--task-queue', fixture.taskQueue];
   worker = await inProcessWorker(fixture);
@@ -88,11 +95,13 @@ it('list and describe read the catalog from the location, as text and JSON', asy
   assert.match(missing.stderr, /no restore point/);
 });
 
-it('retention apply --dry-run prints the plan through the workflow and deletes nothing; an empty policy is a usage error', async () => {
-  const dry = await cairn('retention', 'apply', APP, '--keep-last', '1', '--dry-run', '--profile', 'local', '--orphan-grace', '0s', '-o', 'json', ...temporalFlags);
+it('retention apply --dry-run, with no counts, plans by the retention of the stored Application spec and deletes nothing; an empty policy is a usage error', async () => {
+  const dry = await cairn('retention', 'apply', APP, '--dry-run', '--profile', 'local', '--orphan-grace', '0s', '-o', 'json', ...temporalFlags);
   assert.equal(dry.code, 0, dry.stderr);
   const result = JSON.parse(dry.stdout) as RetireResult;
   assert.equal(result.dryRun, true);
+  assert.deepEqual(result.plan.policy, { keepLast: 1 });
+  assert.equal(result.plan.policySource, `spec of restore point ${points[2]!.id}`);
   assert.deepEqual(result.plan.expire.map((p) => p.id), [points[0]!.id]);
   assert.equal((await listRestorePoints(location, { application: APP })).points.length, 3);
 

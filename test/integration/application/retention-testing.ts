@@ -10,6 +10,7 @@ import { buildRestorePoint, writeRestorePoint } from '../../../activities/locati
 import type { OpenedLocation } from '../../../activities/location/location.ts';
 import type { Repository } from '../../../activities/kopia/repository.ts';
 import { artifactSource, openSnapshotWriter } from '../../../activities/kopia/snapshots.ts';
+import type { ApplicationSpec } from '../../../src/application/types.ts';
 import type { RestorePoint } from '../../../src/location/restore-point.ts';
 
 /** A complete snapshot of `bytes` as the one file `stream`, pinned and tagged like BackupStream's. */
@@ -42,7 +43,7 @@ export async function componentPoint(location: OpenedLocation, application: stri
 }
 
 /** An Application restore point: one component's snapshot and the resources bundle, both listed in `snapshots`. */
-export async function applicationPoint(location: OpenedLocation, application: string, runTime: string, componentSnapshot: string, resourcesSnapshot: string, run: string): Promise<RestorePoint> {
+export async function applicationPoint(location: OpenedLocation, application: string, runTime: string, componentSnapshot: string, resourcesSnapshot: string, run: string, spec?: ApplicationSpec): Promise<RestorePoint> {
   const base = await buildRestorePoint(
     location,
     {
@@ -62,6 +63,7 @@ export async function applicationPoint(location: OpenedLocation, application: st
   const point: RestorePoint = {
     ...base,
     scope: 'application',
+    ...(spec ? { spec } : {}),
     components: [{ name: 'db', target: 'statefulset/shop/db', blueprint: 'stream-db', artifacts: { dump: { KeyValue: { snapshotID: componentSnapshot } } } }],
     resources: { snapshotID: resourcesSnapshot, items: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'settings', namespace: 'shop' }], kinds: { ConfigMap: 1 } },
     snapshots: [
