@@ -136,7 +136,7 @@ class StageRestorer {
     }
     // Cluster-wide objects (CRDs, ClusterRoles) are shared: another application's copy is not a conflict.
     if (policy === 'skip' || clusterShared) return 'skipped';
-    throw ApplicationFailure.nonRetryable(`${describeItem(target)} already exists in the destination (existing-resources policy: fail)`, 'ResourceExists');
+    throw ApplicationFailure.nonRetryable(`${describeItem(target)} already exists in the destination (existing-resources policy: fail)`, 'ExistingResource');
   }
 
   private async create(resource: ApiResource, object: JsonObject, target: ResourceItem): Promise<Outcome> {

@@ -167,6 +167,12 @@ function failureMessage(error: Error): string {
   return current?.message ?? '';
 }
 
+function innermostType(error: Error): string | undefined {
+  let current: Error | undefined = error;
+  while (current?.cause instanceof Error) current = current.cause;
+  return (current as { type?: string } | undefined)?.type;
+}
+
 const meta = (o: JsonObject) => o.metadata as { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; uid?: string };
 const spec = (o: JsonObject) => o.spec as JsonObject;
 const names = (items: ResourceItem[]) => items.map((i) => `${i.kind}/${i.name}`).sort();
@@ -360,7 +366,10 @@ describe('restoring into another namespace', () => {
   it('existing objects: fail names the object, skip leaves it, update applies the backup over it', async () => {
     await assert.rejects(
       runWorkflow('restoreResourcesWorkflow', `restore-fail-${suffix}`, restoreInput(`restore-fail-${suffix}`, 'foundation')),
-      (e: Error) => e instanceof WorkflowFailedError && new RegExp(`ServiceAccount ${B}/api already exists in the destination \\(existing-resources policy: fail\\)`).test(failureMessage(e)),
+      (e: Error) =>
+        e instanceof WorkflowFailedError &&
+        new RegExp(`ServiceAccount ${B}/api already exists in the destination \\(existing-resources policy: fail\\)`).test(failureMessage(e)) &&
+        innermostType(e) === 'ExistingResource',
     );
     await clients.core.patchNamespacedConfigMap({ namespace: B, name: 'app-config', body: [{ op: 'replace', path: '/data/mode', value: 'changed' }] });
     const skipped = await runWorkflow<RestoreResourcesResult>('restoreResourcesWorkflow', `restore-skip-${suffix}`, restoreInput(`restore-skip-${suffix}`, 'foundation', { existing: 'skip' }));
