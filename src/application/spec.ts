@@ -7,7 +7,9 @@ import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
 import { CairnError, errorsOf, type Diagnostic } from '../diagnostics.ts';
 import { isJsonObject, type JsonObject } from '../json.ts';
 import { checkAgainstSchema, schemaValidator } from '../blueprint/schema-check.ts';
-import { parseSourceText, readSourceFile, type SourceDocument, type SourceFile } from '../yaml-source.ts';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { isTemplate } from '../template/render.ts';
+import { formatPath, parseSourceText, readSourceFile, type PathSegment, type SourceDocument, type SourceFile } from '../yaml-source.ts';
 import { checkApplicationSemantics, type KnownBlueprints } from './spec-semantics.ts';
 import { APPLICATION_API_VERSION, type ApplicationSpec } from './types.ts';
 
@@ -71,8 +73,9 @@ export function validateApplicationDocument(document: SourceDocument, options: A
       hint: value.kind === 'Blueprint' ? 'validate blueprints with cairn validate' : `an Application starts with apiVersion: ${APPLICATION_API_VERSION} and kind: Application`,
     }];
   }
-  const schema = checkAgainstSchema(schemaValidator('application.schema.json'), value, document, [], 'the Application').map((d) => explain(d, value));
-  return [...schema, ...checkApplicationSemantics(value, document, options.blueprints)];
+  const validate = schemaValidator('application.schema.json');
+  const schema = checkAgainstSchema(validate, value, document, [], 'the Application').map((d) => explain(d, value));
+  return [...schema, ...templatesWhereValuesBelong(validate, value, document), ...checkApplicationSemantics(value, document, options.blueprints)];
 }
 
 /**
@@ -101,6 +104,37 @@ export function applicationToYaml(spec: ApplicationSpec): string {
     },
   });
   return document.toString({ lineWidth: 0, indent: 2 });
+}
+
+/**
+ * The shared schema check lets a template string stand for any type, as blueprints are rendered before they
+ * run; nothing renders an Application, so `concurrency: "{{x}}"` is an error here.
+ */
+function templatesWhereValuesBelong(validate: ValidateFunction, value: JsonObject, document: SourceDocument): Diagnostic[] {
+  validate(value);
+  const diagnostics: Diagnostic[] = [];
+  for (const error of validate.errors ?? []) {
+    if (typeof error.data !== 'string' || !isTemplate(error.data) || error.keyword === 'if') continue;
+    const path: PathSegment[] = [];
+    let current: unknown = value;
+    for (const raw of error.instancePath.split('/').slice(1)) {
+      const segment: PathSegment = Array.isArray(current) ? Number(raw) : raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      path.push(segment);
+      current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[String(segment)] : undefined;
+    }
+    const formatted = formatPath(path);
+    if (diagnostics.some((d) => d.path === formatted)) continue;
+    diagnostics.push({
+      code: 'template',
+      severity: 'error',
+      message: `${JSON.stringify(error.data)} is a template, but Applications are not rendered`,
+      file: document.file,
+      ...document.positionOf(path),
+      path: formatted,
+      hint: 'write the value itself',
+    });
+  }
+  return diagnostics;
 }
 
 /** The schema's messages said for this document: patterns in words, a patch operation's missing field by its op. */

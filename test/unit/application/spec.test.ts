@@ -225,6 +225,14 @@ describe('Application spec: every error names file:line:column and the field pat
     assert.equal(diagnostics[2]!.hint, 'did you mean "credentialsSecret"?');
   });
 
+  it('refuses templates where the schema wants a value: nothing renders an Application', () => {
+    const text = VALID.replace('  namespace: shop', '  namespace: "{{Options.ns}}"\n  concurrency: "{{Options.n}}"');
+    assert.deepEqual(check(text).map((d) => `${d.line}:${d.column} ${d.code} ${d.path}: ${d.message}`), [
+      '6:14 template spec.namespace: "{{Options.ns}}" is a template, but Applications are not rendered',
+      '7:16 template spec.concurrency: "{{Options.n}}" is a template, but Applications are not rendered',
+    ]);
+  });
+
   it('says what else a document is, and reports YAML syntax errors with their place', () => {
     const blueprint = check('apiVersion: cairn.io/v1alpha1\nkind: Blueprint\nmetadata: { name: x }\n');
     assert.deepEqual(places(blueprint), ['2:7 not-an-application kind']);
