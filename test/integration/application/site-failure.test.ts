@@ -7,6 +7,7 @@ import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { parseDocument } from 'yaml';
 import { waitUntil } from '../../../scripts/stack/process.ts';
+import { createKekFile } from '../../../activities/location/envelope.ts';
 import { isNotFound } from '../../../src/kube/clients.ts';
 import type { ApplicationBackupResult, ApplicationRestoreResult } from '../../../src/application/types.ts';
 import { execUntilSuccess, waitForDefaultServiceAccount, waitForPod } from '../../support/pod-runtime/testing.ts';
@@ -34,7 +35,6 @@ let sourceWorker: Worker;
 let sourceRunning: Promise<void>;
 let kekFile: string;
 let site: SiteTemporal | undefined;
-let siteWorker: WorkerProcess | undefined;
 let application: string;
 
 /** Orders up to `maxId` as one line: count, highest id and a digest of every column. */
@@ -141,21 +141,21 @@ it('the shop is backed up on the main cluster into S3, its Secrets only encrypte
   }
 });
 
-it('a recovery site with only the profile and the KEK restores the shop into the second cluster, data as at the backup point', async (t) => {
-  assert.ok(backupPoint, 'the backup test ran');
-  // The site: nothing of the source in the second cluster — no namespace, no Secret of the shop.
-  await assert.rejects(dr.clients.core.readNamespace({ name: source.name }), (error: unknown) => isNotFound(error));
-  assert.deepEqual(await secretsNamed(dr.clients, 'postgres-credentials'), []);
-
-  site = await freshTemporalNamespace('cairn-site');
-  const dir = await scratchDir('site');
+/**
+ * A recovery site's worker: a child process whose only kubeconfig is the second cluster's and whose state is a
+ * new directory with the profile file and a KEK (a copy of the source's, or another one), nothing else.
+ */
+async function startSiteWorker(name: string, kek: { copyOf: string } | { other: true }): Promise<{ worker: WorkerProcess; taskQueue: string }> {
+  site ??= await freshTemporalNamespace('cairn-site');
+  const siteNamespace = site.namespace;
+  const dir = await scratchDir(name);
   await mkdir(join(dir, 'profiles'));
-  await copyFile(kekFile, join(dir, 'kek'));
+  if ('copyOf' in kek) await copyFile(kek.copyOf, join(dir, 'kek'));
+  else await createKekFile(join(dir, 'kek'));
   await writeProfile(join(dir, 'profiles'), 'offsite', profileYaml(stack));
-  const taskQueue = `${fixture.taskQueue}-site`;
-  siteWorker = await spawnWorker({ address: site.address, namespace: site.namespace, taskQueue }, {
+  const taskQueue = `${fixture.taskQueue}-${name}`;
+  const worker = await spawnWorker({ address: stack.temporal.address, namespace: siteNamespace, taskQueue }, {
     env: {
-      // Its only kubeconfig is the second cluster's; its state has the profile and the KEK, nothing else.
       KUBECONFIG: dr.kubeconfig,
       CAIRN_STATE_DIR: dir,
       CAIRN_PROFILES_DIR: join(dir, 'profiles'),
@@ -165,17 +165,49 @@ it('a recovery site with only the profile and the KEK restores the shop into the
       HOME: dir,
     },
   });
-  await siteWorker.ready;
+  await worker.ready;
+  return { worker, taskQueue };
+}
 
-  const client = new Client({ connection: fixture.client.connection, namespace: site.namespace });
-  const startedAt = new Date();
-  const result = (await client.workflow.execute('restoreApplication', {
+function siteRestore(taskQueue: string): Promise<ApplicationRestoreResult> {
+  const client = new Client({ connection: fixture.client.connection, namespace: site!.namespace });
+  return client.workflow.execute('restoreApplication', {
     taskQueue,
     workflowId: `${taskQueue}-restore`,
     args: [{ application, profile: 'offsite', transforms: { storageClasses: { 'cairn-csi': dr.storageClass } } }],
-  }).catch(async (error: unknown) => {
-    throw new Error(`${(error as Error).message}: ${JSON.stringify((error as { cause?: { message?: string } }).cause?.message)}\nsite worker log:\n${(await siteWorker!.log()).slice(-4000)}`);
-  })) as ApplicationRestoreResult;
+  }) as Promise<ApplicationRestoreResult>;
+}
+
+let goodSite: Promise<{ worker: WorkerProcess; taskQueue: string }> | undefined;
+
+it('a recovery site with the location but another KEK restores nothing', async () => {
+  assert.ok(backupPoint, 'the backup test ran');
+  site = await freshTemporalNamespace('cairn-site');
+  // The next test's worker (the right KEK) starts meanwhile: its bundling overlaps this test's retries.
+  goodSite = startSiteWorker('site', { copyOf: kekFile });
+  goodSite.catch(() => undefined);
+  const { taskQueue } = await startSiteWorker('site-other-kek', { other: true });
+  await assert.rejects(siteRestore(taskQueue), (error: Error & { cause?: Error & { cause?: Error } }) => {
+    const messages = [error.message, error.cause?.message, error.cause?.cause?.message].join(' | ');
+    assert.match(messages, /wrong KEK/);
+    return true;
+  });
+  // Nothing of the shop reached the second cluster: no namespace, no Secret.
+  await assert.rejects(dr.clients.core.readNamespace({ name: source.name }), (error: unknown) => isNotFound(error));
+  assert.deepEqual(await secretsNamed(dr.clients, 'postgres-credentials'), []);
+});
+
+it('a recovery site with only the profile and the KEK restores the shop into the second cluster, data as at the backup point', async (t) => {
+  assert.ok(backupPoint, 'the backup test ran');
+  // The site: nothing of the source in the second cluster — no namespace, no Secret of the shop.
+  await assert.rejects(dr.clients.core.readNamespace({ name: source.name }), (error: unknown) => isNotFound(error));
+  assert.deepEqual(await secretsNamed(dr.clients, 'postgres-credentials'), []);
+
+  const { worker, taskQueue } = await (goodSite ?? startSiteWorker('site', { copyOf: kekFile }));
+  const startedAt = new Date();
+  const result = await siteRestore(taskQueue).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message}: ${JSON.stringify((error as { cause?: { message?: string } }).cause?.message)}\nsite worker log:\n${(await worker.log()).slice(-4000)}`);
+  });
 
   t.diagnostic(`RTO ${result.rtoMs} ms; ${result.components.map((c) => `${c.name} ${c.startedAtMs}→${c.readyAtMs} ms`).join(', ')}; resources ${JSON.stringify(result.resources)}`);
   assert.equal(result.restorePoint, backup.restorePoint.id);
