@@ -203,6 +203,8 @@ export function simulateSchedule(nodes: readonly DagNode[], durations: (name: st
     ends.set(next.name, next.end);
     while (running.length && running[0]!.end === now) ends.set(running.shift()!.name, now);
   }
+  // The last nodes started are still running when the loop ends.
+  for (const last of running) ends.set(last.name, last.end);
   return { makespan: Math.max(0, ...ends.values()), starts };
 }
 

@@ -130,6 +130,12 @@ describe('schedules', () => {
   it('critical path is the heaviest chain', () => assert.equal(criticalPath(nodes, (n) => durations[n]!), 18));
   it('an unbounded schedule meets the critical path', () => assert.equal(simulateSchedule(nodes, (n) => durations[n]!, 9).makespan, 18));
   it('with one slot the schedule is the serial sum', () => assert.equal(simulateSchedule(nodes, (n) => durations[n]!, 1).makespan, 24));
+  it('never beats the critical path, whatever the bound (the last nodes to start count too)', () => {
+    const wide: DagNode[] = [{ name: 'a' }, { name: 'b' }, { name: 'c', dependsOn: ['a'] }, { name: 'd', dependsOn: ['b'] }];
+    const d: Record<string, number> = { a: 8, b: 6, c: 6, d: 2 };
+    for (const bound of [1, 2, 9]) assert.ok(simulateSchedule(wide, (n) => d[n]!, bound).makespan >= criticalPath(wide, (n) => d[n]!));
+    assert.equal(simulateSchedule(wide, (n) => d[n]!, 9).makespan, 14);
+  });
   it('with two slots the long chain goes first and the short work fills the gaps', () => {
     const schedule = simulateSchedule(nodes, (n) => durations[n]!, 2);
     assert.equal(schedule.makespan, 18);
