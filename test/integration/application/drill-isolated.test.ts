@@ -48,13 +48,18 @@ async function markerBlueprintDir(): Promise<string> {
   return dir;
 }
 
-/** Every object of the source namespace (Events aside) by kind/name → resourceVersion. */
+/** Every object of the source namespace (Events aside) by apiVersion kind/name → resourceVersion. */
 async function sourceVersions(): Promise<Record<string, string>> {
   const { resources } = await clients.dynamic.serverResources();
   const versions: Record<string, string> = {};
   for (const resource of resources) {
     if (!resource.namespaced || !resource.verbs.includes('list') || resource.resource.includes('/') || resource.kind === 'Event') continue;
-    for (const object of await clients.dynamic.listObjects(resource, source.name, '')) {
+    // Other tests install and remove CRDs on the shared cluster: a kind gone since discovery has no objects here.
+    const objects = await clients.dynamic.listObjects(resource, source.name, '').catch((error: unknown) => {
+      if (isNotFound(error)) return [];
+      throw error;
+    });
+    for (const object of objects) {
       const metadata = isJsonObject(object.metadata) ? object.metadata : {};
       versions[`${resource.apiVersion} ${resource.kind}/${String(metadata.name)}`] = String(metadata.resourceVersion);
     }
@@ -101,6 +106,10 @@ before(async () => {
     metadata: { name: 'web', namespace: source.name },
     spec: { rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
   }, source.name);
+  await clients.apps.createNamespacedDeployment({
+    namespace: source.name,
+    body: { metadata: { name: 'idle', labels: { app: 'idle' } }, spec: { replicas: 1, selector: { matchLabels: { app: 'idle' } }, template: { metadata: { labels: { app: 'idle' } }, spec: { containers: [{ name: 'idle', image: 'busybox:1.36' }] } } } },
+  });
   await waitForPod(clients, source.name, 'postgres-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
   await execUntilSuccess(clients, source.name, 'postgres-0', 'postgres', ['sh', '-c', `psql -U shop -d shop -c "CREATE TABLE drill_marker (v text); INSERT INTO drill_marker VALUES ('${MARKER}')"`]);
 
@@ -124,6 +133,16 @@ spec:
     args: [{ application: { inline: spec, file: 'drill-app.yaml' } }],
   });
   assert.equal((backup as ApplicationBackupResult).restorePoint.application, application);
+  // A second Application of the same namespace whose only component can never be ready in time (1ms).
+  const impatient = `apiVersion: cairn.io/v1alpha1
+kind: Application
+metadata: {name: ${application}-impatient}
+spec:
+  namespace: ${source.name}
+  components: [{name: idle, workload: {kind: Deployment, name: idle}, readiness: {timeout: 1ms}}]
+  resources: {labelSelector: app=idle}
+`;
+  await fixture.client.workflow.execute('backupApplication', { taskQueue: fixture.taskQueue, workflowId: `${fixture.taskQueue}-backup-impatient`, args: [{ application: { inline: impatient } }] });
 });
 
 after(async () => {
@@ -132,6 +151,16 @@ after(async () => {
   await Promise.all([source, ...foreign].map((ns) => ns?.cleanup()));
   await fixture?.close();
 });
+
+function drillCli(app: string, workflowId: string): { exit: Promise<number>; output: () => { stdout: string; stderr: string } } {
+  let stdout = '';
+  let stderr = '';
+  const exit = drillCommand([app, '--output', 'json', '--id', workflowId, '--address', fixture.address, '--namespace', fixture.namespace, '--task-queue', fixture.taskQueue], {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+  });
+  return { exit, output: () => ({ stdout, stderr }) };
+}
 
 function startDrill(input: Omit<DrillInput, 'application'>, id: string) {
   return fixture.client.workflow.start('drillApplication', { taskQueue: fixture.taskQueue, workflowId: `${fixture.taskQueue}-${id}`, args: [{ application, ...input }] });
@@ -171,12 +200,7 @@ it('drills: isolated namespace, restore, data verified by validate, namespace re
   const before = await sourceVersions();
   assert.ok(Object.keys(before).some((key) => key.endsWith('StatefulSet/postgres')));
   const workflowId = `${fixture.taskQueue}-cli`;
-  let stdout = '';
-  let stderr = '';
-  const cli = drillCommand([application, '--output', 'json', '--id', workflowId, '--address', fixture.address, '--namespace', fixture.namespace, '--task-queue', fixture.taskQueue], {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  });
+  const cli = drillCli(application, workflowId);
 
   // While it runs: the namespace is the drill's, cut off by NetworkPolicies, and what it restores is isolated.
   const handle = fixture.client.workflow.getHandle(workflowId);
@@ -201,8 +225,8 @@ it('drills: isolated namespace, restore, data verified by validate, namespace re
   assert.equal(ingressSpec.ingressClassName, 'cairn-drill-unserved');
   assert.equal(ingressSpec.rules[0]!.host, `${drillNs.slice(source.name.length + 1)}.${host}`);
 
-  assert.equal(await cli, 0, stderr);
-  const report = JSON.parse(stdout) as DrillReport & { workflowId: string };
+  assert.equal(await cli.exit, 0, cli.output().stderr);
+  const report = JSON.parse(cli.output().stdout) as DrillReport & { workflowId: string };
   assert.equal(report.passed, true, JSON.stringify(report.checks));
   assert.equal(report.dataVerified, true);
   assert.equal(report.cleanedUp, true);
@@ -232,4 +256,23 @@ it('a cancelled drill still deletes its namespace', async () => {
   const failure = await drillFailure(handle.result());
   assert.equal(failure.cause?.name, 'CancelledFailure');
   assert.equal(await namespaceExists(progress.namespace!), false);
+});
+
+it('a drill whose restore fails reports the failure and still deletes its namespace', async () => {
+  const before = await sourceVersions();
+  const cli = drillCli(`${application}-impatient`, `${fixture.taskQueue}-impatient`);
+  assert.equal(await cli.exit, 1);
+  const report = JSON.parse(cli.output().stdout) as DrillReport;
+  assert.equal(report.passed, false);
+  assert.equal(report.dataVerified, false);
+  assert.equal(report.cleanedUp, true);
+  assert.deepEqual(report.checks.map((c) => [c.name, c.passed]), [
+    ['isolated namespace', true],
+    ['restore', false],
+    ['source untouched', true],
+    ['cleanup', true],
+  ]);
+  assert.match(report.checks[1]!.detail!, /idle .*not ready within 0s/);
+  assert.equal(await namespaceExists(report.namespace), false);
+  assert.deepEqual(await sourceVersions(), before);
 });
