@@ -16,7 +16,7 @@ The catalog: the restore-point manifests of a location (restore-points/<applicat
 docs/locations.md), read from the location alone — without Temporal, and without the KEK except to delete.
 
   cairn restore-points list [--application <name>]
-      Every restore point, oldest first: id, scope, target, blueprint, snapshots and size.
+      Every restore point, oldest first: id, target, blueprint, snapshots, size, end time and scope.
 
   cairn restore-points show <application>/<id>
       One manifest in full (JSON). Its artifacts are what 'cairn run --artifacts' takes for a restore.
@@ -129,8 +129,8 @@ async function deleteCommand(rest: string[], options: { yes: boolean; reclaim: b
 
 function table(points: RestorePoint[], label: string): string {
   if (points.length === 0) return `no restore points in ${label}\n`;
-  const rows = points.map((p) => [`${p.application}/${p.id}`, p.scope ?? 'component', p.target, p.blueprint, String(p.snapshots.length), bytes(p.size.logicalBytes), p.endTime]);
-  const header = ['RESTORE POINT', 'SCOPE', 'TARGET', 'BLUEPRINT', 'SNAPSHOTS', 'SIZE', 'ENDED'];
+  const rows = points.map((p) => [`${p.application}/${p.id}`, p.target, p.blueprint, String(p.snapshots.length), bytes(p.size.logicalBytes), p.endTime, p.scope ?? 'component']);
+  const header = ['RESTORE POINT', 'TARGET', 'BLUEPRINT', 'SNAPSHOTS', 'SIZE', 'ENDED', 'SCOPE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
   return `${label}\n${line(header)}${rows.map(line).join('')}`;

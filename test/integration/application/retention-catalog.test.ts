@@ -78,7 +78,7 @@ it('list and describe read the catalog from the location, as text and JSON', asy
     [points[2]!.id, 'application'],
   ]);
   const text = await cairn('restore-points', 'list', '--profile', 'local');
-  assert.match(text.stdout, new RegExp(`${APP}/${points[2]!.id}\\s+application\\s+namespace/shop\\s+application\\s+2`));
+  assert.match(text.stdout, new RegExp(`${APP}/${points[2]!.id}\\s+namespace/shop\\s+application\\s+2\\s+.*\\s+application\\n`));
 
   const app = points[2]!;
   const described = await cairn('restore-points', 'describe', `${APP}/${app.id}`, '--profile', 'local');
