@@ -328,7 +328,7 @@ export interface ReadApplicationRestorePointInput {
  * Activities of the application workflows (implemented under activities/application/, registered next to the
  * run activities). Each helper area adds its own methods here.
  */
-export interface ApplicationActivities {
+export interface ApplicationActivities extends DrillActivities {
   /** Parses and validates a spec (errors name the file and line); the spec then rides in history. */
   loadApplication(input: LoadApplicationInput): Promise<ApplicationSpec>;
   captureResources(input: CaptureResourcesInput): Promise<CapturedResources>;
