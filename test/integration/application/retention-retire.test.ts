@@ -175,6 +175,6 @@ it('a delete cut short after its manifest went is finished by the next retiremen
 
 it('a policy that keeps nothing is refused before anything is touched', async () => {
   const before = await manifestIds();
-  await assert.rejects(retire({ policy: { keepLast: 0 } }, 'empty'), (error: Error & { cause?: { cause?: Error } }) => /keeps nothing/.test(String(error.cause?.cause?.message ?? error.cause?.message)));
+  await assert.rejects(retire({ policy: { keepLast: 0 } }, 'empty'), (error: Error & { cause?: Error & { cause?: Error } }) => /keeps nothing/.test(String(error.cause?.cause?.message ?? error.cause?.message)));
   assert.deepEqual(await manifestIds(), before);
 });
