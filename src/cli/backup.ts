@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { validateApplicationText } from '../application/spec.ts';
 import type { ApplicationBackupInput, ApplicationBackupResult, ApplicationProgress, ApplicationSource } from '../application/types.ts';
 import { callerRequester } from '../authz/identity.ts';
@@ -120,7 +120,7 @@ export async function followApplication<T>(handle: WorkflowHandle, io: CommandIO
     if (!(error instanceof WorkflowFailedError)) throw error;
     await poll();
     // The workflow's own message names the component and carries the innermost cause.
-    return { error: error.cause?.message || innermostMessage(error) };
+    return { error: error.cause instanceof ApplicationFailure && error.cause.message ? error.cause.message : innermostMessage(error) };
   } finally {
     clearInterval(timer);
   }

@@ -10,7 +10,7 @@ import { RESTORE_POINT_ID } from '../location/restore-point.ts';
 import { workflowUrl } from '../temporal-config.ts';
 import { followApplication } from './backup.ts';
 import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
-import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
+import { connectClient, settingsFromFlags, TEMPORAL_FLAGS } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn restore <application> [--restore-point ID] [--namespace NS] [--transforms FILE]
                      [--existing skip|update|fail] [--component NAME]... [--resource Kind/name]... [--wait]
@@ -38,7 +38,11 @@ Options:
       --id <workflowId>      choose the workflow ID (default: restore-<app>-<time>)
   -w, --wait                 follow the restore until it ends, one line per component change; exit 1 if it fails
   -o, --output <format>      text (default) or json ({workflowId, url} and, with --wait, the result)
-${TEMPORAL_FLAGS_HELP}      --debug                stack traces of unexpected errors
+Temporal (default: the local stack, or TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CAIRN_TASK_QUEUE):
+      --address <host:port>  Temporal frontend
+      --temporal-namespace <name>  Temporal namespace (--namespace is the Kubernetes one here)
+      --task-queue <name>    the Cairn workers' task queue (default cairn)
+      --debug                stack traces of unexpected errors
   -h, --help                 show this help
 
 Exit status: 0 started (with --wait: every component ready), 1 failed, 2 usage error.
@@ -51,7 +55,9 @@ export const restoreCommand = defineCommand(
     name: 'restore',
     help: HELP,
     flags: {
-      ...TEMPORAL_FLAGS,
+      address: TEMPORAL_FLAGS.address,
+      'task-queue': TEMPORAL_FLAGS['task-queue'],
+      'temporal-namespace': { type: 'string' },
       'restore-point': { type: 'string' },
       namespace: { type: 'string' },
       transforms: { type: 'string' },
@@ -79,7 +85,12 @@ export const restoreCommand = defineCommand(
     const components = values.component ?? [];
     const transforms = values.transforms ? await readTransforms(values.transforms) : undefined;
 
-    const settings = settingsFromFlags(values);
+    // --namespace is where the application lands; Temporal's namespace has its own flag here.
+    const settings = settingsFromFlags({
+      ...(values.address ? { address: values.address } : {}),
+      ...(values['task-queue'] ? { 'task-queue': values['task-queue'] } : {}),
+      ...(values['temporal-namespace'] ? { namespace: values['temporal-namespace'] } : {}),
+    });
     const identity = await callerRequester(() => loadKubeConfig());
     if (identity.warning) io.stderr(`cairn restore: ${identity.warning}\n`);
     const input: ApplicationRestoreInput = {
