@@ -55,7 +55,9 @@ it('seriesOf reads metric names out of PromQL, not functions, labels or duration
 });
 
 it("every verb of the worker's ClusterRole is explained in docs/operate.md, and the operator roles match src/authz", () => {
-  const rules = parse(read('deploy/helm/cairn/files/worker-rules.yaml')) as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  const rules = ['worker-rules.yaml', 'application-rules.yaml'].flatMap(
+    (file) => parse(read(`deploy/helm/cairn/files/${file}`)) as { apiGroups: string[]; resources: string[]; verbs: string[] }[],
+  );
   const doc = read('docs/operate.md');
   const table = doc.slice(doc.indexOf('## RBAC'));
   const missing: string[] = [];
