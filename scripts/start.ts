@@ -1,7 +1,8 @@
 /**
- * The main job behind `npm start`: local stack → Cairn worker → example app → one backup through Temporal,
+ * The main job behind `npm start`: local stack → Cairn worker → example app → one Application backup through Temporal,
  * then the worker keeps serving until Ctrl-C (or exits after the backup with --once).
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -11,13 +12,16 @@ import { stackUp } from './stack/stack.ts';
 import { innermostMessage } from '../src/diagnostics.ts';
 import { createManifests, ensureNamespace } from '../src/kube/apply.ts';
 import { kubeClients } from '../src/kube/clients.ts';
-import type { RunActionInput, RunActionResult, RunProgress } from '../src/run/types.ts';
+import { parseApplication } from '../src/application/spec.ts';
+import type { ApplicationBackupInput, ApplicationBackupResult, ApplicationProgress, ApplicationSpec } from '../src/application/types.ts';
 import { temporalSettings, workflowUrl } from '../src/temporal-config.ts';
 import { createCairnWorker } from '../src/worker/worker.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const once = process.argv.includes('--once');
 const APP_NAMESPACE = process.env.CAIRN_DEMO_NAMESPACE ?? 'shop';
+const SHOP_APPLICATION_RELATIVE = 'examples/applications/shop.yaml';
+const SHOP_APPLICATION = join(ROOT, SHOP_APPLICATION_RELATIVE);
 const say = (message: string) => console.log(`[cairn] ${message}`);
 
 async function main(): Promise<number> {
@@ -43,42 +47,44 @@ async function main(): Promise<number> {
   say(created ? `    deployed ${created} objects` : '    already deployed');
   await waitForPodRunning(clients, APP_NAMESPACE, 'postgres-0');
 
-  say('4/4 backup of statefulset/shop/postgres with blueprints/postgresql.yaml');
+  say(`4/4 backup of the Application "shop" (examples/applications/shop.yaml): resources, then PostgreSQL`);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
-  const workflowId = `backup-${APP_NAMESPACE}-postgres-${Date.now().toString(36)}`;
-  const input: RunActionInput = { blueprint: { name: 'postgresql' }, action: 'backup', target: `statefulset/${APP_NAMESPACE}/postgres` };
-  const handle = await client.workflow.start('runAction', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+  const shop = parseApplication(readFileSync(SHOP_APPLICATION, 'utf8'), SHOP_APPLICATION);
+  const spec: ApplicationSpec = { ...shop, spec: { ...shop.spec, namespace: APP_NAMESPACE } };
+  const workflowId = `backup-${spec.metadata.name}-${Date.now().toString(36)}`;
+  const input: ApplicationBackupInput = { application: { spec } };
+  const handle = await client.workflow.start('backupApplication', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
   const url = workflowUrl(temporal, workflowId);
   say(`    run ${workflowId}${url ? `\n[cairn]     ${url}` : ''}`);
   const shown = new Set<string>();
   const poll = setInterval(() => {
-    handle.query<RunProgress>('progress').then((progress) => {
-      for (const phase of progress.phases) {
-        const key = `${phase.id}:${phase.state}`;
-        if (phase.state !== 'pending' && !shown.has(key)) {
-          shown.add(key);
-          say(`    ${phase.state.padEnd(9)} ${phase.id} (${phase.func})`);
+    handle.query<ApplicationProgress>('progress').then((progress) => {
+      for (const line of [`stage ${progress.stage}`, ...progress.components.map((c) => `${c.name}: ${c.state}`)]) {
+        if (!shown.has(line)) {
+          shown.add(line);
+          say(`    ${line}`);
         }
       }
     }, () => undefined);
   }, 500);
   let exitCode = 0;
   try {
-    const result = (await handle.result()) as RunActionResult;
-    const dump = result.outputArtifacts.pgDump?.KeyValue ?? {};
-    say(`backup succeeded: restore point ${dump.snapshotID ?? '?'} (${dump.logicalBytes ?? '?'} bytes of pg_dumpall), plan ${result.plan.hash.slice(0, 12)}`);
+    const result = (await handle.result()) as ApplicationBackupResult;
+    const kinds = Object.entries(result.resources.kinds).map(([kind, n]) => `${n} ${kind}`).join(', ');
+    say(`backup succeeded in ${(result.durationMs / 1000).toFixed(1)} s: restore point ${result.restorePoint.id} (${result.resources.count} resources: ${kinds})`);
     say('next:');
-    console.log(`  npx cairn status ${workflowId}`);
-    console.log(`  npx cairn run postgresql --action restore --target statefulset/${APP_NAMESPACE}/postgres --from ${workflowId} --wait`);
-    console.log(`  npx cairn render blueprints/postgresql.yaml --action backup --target statefulset/${APP_NAMESPACE}/postgres`);
-    console.log(`  npx cairn validate blueprints/`);
+    console.log(`  npx cairn restore-points list`);
+    console.log(`  npx cairn restore shop --namespace ${APP_NAMESPACE}-restored --wait      # the whole app, database first`);
+    console.log(`  npx cairn drill shop                                             # prove the restore works, then clean up`);
+    console.log(`  npx cairn schedule create ${SHOP_APPLICATION_RELATIVE} --cron '0 2 * * *' --drill weekly`);
+    console.log(`  npx cairn validate blueprints/ examples/applications/`);
     if (temporal.uiUrl) console.log(`  Web UI: ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
   } catch (error) {
     exitCode = 1;
     const message = error instanceof WorkflowFailedError ? innermostMessage(error) : (error as Error).message;
     say(`backup failed: ${message}`);
-    say(`details: npx cairn status ${workflowId}`);
+    say(`details: the workflow ${workflowId} in the Web UI, or npx cairn status for its component runs (${workflowId}/<component>)`);
   } finally {
     clearInterval(poll);
     await connection.close();
