@@ -158,10 +158,13 @@ async function bench(name: string): Promise<string[]> {
     for (let run = 1; run <= RUNS; run++) {
       const hand = await byHand(harness, db, run);
       rows.byHand!.push(mibps(hand.bytes, hand.seconds));
+      // Each figure as soon as it is measured: a later step failing (a long run on a busy machine) keeps them.
+      console.log(`  run ${run}: dump by hand ${(hand.bytes / 1024 / 1024).toFixed(0)} MiB in ${hand.seconds.toFixed(1)} s: ${rows.byHand!.at(-1)!.toFixed(1)} MiB/s`);
 
       const logical = await harness.run('backup', { label: `logical-${run}` });
       const dumpBytes = Number(logical.outputArtifacts[db.dumpArtifact]?.KeyValue.logicalBytes);
       rows.logicalBackup!.push(mibps(dumpBytes, await phaseSeconds(logical, 'dumpToLocation')));
+      console.log(`  run ${run}: logical backup ${rows.logicalBackup!.at(-1)!.toFixed(1)} MiB/s; ratio Cairn/by hand ${(rows.logicalBackup!.at(-1)! / rows.byHand!.at(-1)!).toFixed(3)}`);
       const logicalRestore = await harness.run('restore', { label: `logical-restore-${run}`, artifacts: logical.outputArtifacts });
       rows.logicalRestore!.push(mibps(dumpBytes, await phaseSeconds(logicalRestore, 'restoreFromLocation')));
 
@@ -171,6 +174,7 @@ async function bench(name: string): Promise<string[]> {
       const volumeBytes = Number(snapshot.outputArtifacts[db.snapshotArtifact]?.KeyValue.volumeBytes);
       rows.snapshotBackup!.push(mibps(volumeBytes, await phaseSeconds(snapshot, 'copyVolume')));
       rows.quiesceMs!.push(Number(snapshot.phaseOutputs.unquiesce?.quiesceWindowMs));
+      console.log(`  run ${run}: logical restore ${rows.logicalRestore!.at(-1)!.toFixed(1)} MiB/s; snapshot export ${rows.snapshotBackup!.at(-1)!.toFixed(1)} MiB/s of ${(volumeBytes / 1024 / 1024).toFixed(0)} MiB; quiesce window ${rows.quiesceMs!.at(-1)} ms`);
       const snapshotRestore = await harness.run('restore', { label: `snapshot-restore-${run}`, artifacts: snapshot.outputArtifacts });
       rows.snapshotRestore!.push(mibps(volumeBytes, await phaseSeconds(snapshotRestore, 'restoreFiles')));
       await ready();
