@@ -5,9 +5,10 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { AuditLog } from '../src/audit/audit-log.ts';
-import { authorizeRun, type AuthorizationSettings } from '../src/authz/authorize.ts';
+import type { AuthorizationSettings } from '../src/authz/authorize.ts';
+import { requireAccess } from './authorize.ts';
 import { compileBlueprintText } from '../src/blueprint/compile.ts';
 import { CairnError, formatDiagnostic } from '../src/diagnostics.ts';
 import type { JsonObject } from '../src/json.ts';
@@ -36,7 +37,14 @@ export function createCompileAction(deps: CompileDeps) {
   return async function compileAction(input: CompileActionInput): Promise<CompileActionResult> {
     const target = parseTarget(input.target);
     if (!target.ok) throw ApplicationFailure.nonRetryable(target.message, 'InvalidBlueprint');
-    if (deps.authorization?.enforce) await authorize(input, target.target.namespace, deps);
+    // Before anything else of the run happens: a denied run fails here, before its first phase, for good.
+    await requireAccess(deps, {
+      action: input.action,
+      namespace: target.target.namespace,
+      ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+      what: 'name' in input.blueprint ? { blueprint: input.blueprint.name } : {},
+      where: { target: input.target },
+    });
     const found = 'inline' in input.blueprint
       ? { text: input.blueprint.inline, file: input.blueprint.file ?? 'inline.yaml' }
       : await findBlueprint(input.blueprint.name, deps);
@@ -56,22 +64,6 @@ export function createCompileAction(deps: CompileDeps) {
       throw error;
     }
   };
-}
-
-/** Before anything else of the run happens: a denied run fails here, before its first phase, for good. */
-async function authorize(input: CompileActionInput, namespace: string, deps: CompileDeps): Promise<void> {
-  if (!deps.kube) throw ApplicationFailure.nonRetryable('authorization is enforced but this worker has no cluster to ask', 'Forbidden');
-  const decision = await authorizeRun(deps.kube().config, { action: input.action, namespace, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) });
-  const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-  deps.audit?.record({
-    who: input.requestedBy ?? {},
-    action: 'run.authorize',
-    what: { workflowId, action: input.action, ...('name' in input.blueprint ? { blueprint: input.blueprint.name } : {}) },
-    where: { namespace, target: input.target },
-    outcome: decision.allowed ? 'allowed' : 'denied',
-    ...(decision.allowed ? {} : { reason: decision.message }),
-  });
-  if (!decision.allowed) throw ApplicationFailure.nonRetryable(decision.message, 'Forbidden');
 }
 
 /** A blueprint by name, as runs find it (also used by application backups to pin the sources they run). */

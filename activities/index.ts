@@ -42,6 +42,8 @@ export function createActivities(deps: ActivityDeps): CairnActivities {
     ...createRetentionActivities({ kube: deps.kube, ...(deps.profiles ? { profiles: deps.profiles } : {}) }),
     ...createApplicationActivities({
       kube: deps.kube,
+      ...(deps.authorization ? { authorization: deps.authorization } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
       blueprintDirs: deps.blueprintDirs,
       ...(deps.applicationDirs ? { applicationDirs: deps.applicationDirs } : {}),
       ...(deps.profiles ? { profiles: deps.profiles } : {}),

@@ -26,7 +26,7 @@ export const applicationProgressQuery = defineQuery<ApplicationProgress>('progre
 const activities = proxyActivities<ApplicationActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'InvalidApplication', 'InvalidBlueprint'] },
+  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'InvalidApplication', 'InvalidBlueprint', 'Forbidden'] },
 });
 
 export async function backupApplication(input: ApplicationBackupInput): Promise<ApplicationBackupResult> {
@@ -39,6 +39,12 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
   try {
     const spec = await activities.loadApplication({ source: input.application });
     const application = spec.metadata.name;
+    await activities.authorizeApplication({
+      action: 'backup',
+      application,
+      namespace: spec.spec.namespace,
+      ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+    });
     if (spec.spec.consistencyGroup) {
       // Not implemented yet: silently backing up components one by one would break the promise of one cut.
       throw ApplicationFailure.create({ type: 'InvalidApplication', message: `${application}: spec.consistencyGroup is not supported yet; remove it to back up components independently`, nonRetryable: true });

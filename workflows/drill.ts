@@ -35,11 +35,11 @@ export const drillProgressQuery = defineQuery<DrillProgress>('drillProgress');
 export const DRILL_INGRESS_CLASS = 'cairn-drill-unserved';
 const CLEANUP_TIMEOUT_MS = 10 * 60_000;
 
-const activities = proxyActivities<Pick<ApplicationActivities, 'readApplicationRestorePoint'> & DrillActivities>({
+const activities = proxyActivities<Pick<ApplicationActivities, 'readApplicationRestorePoint' | 'authorizeApplication'> & DrillActivities>({
   startToCloseTimeout: '2 minutes',
   // A cancelled drill waits for a namespace being created to exist before it deletes it, never racing it.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError'] },
+  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'Forbidden'] },
 });
 
 const cleanup = proxyActivities<DrillActivities>({
@@ -88,6 +88,13 @@ export async function drillApplication(input: DrillInput): Promise<DrillReport> 
   const sourceNamespace = point.spec?.spec.namespace ?? point.target.replace(/^namespace\//, '');
   const namespace = drillNamespace(sourceNamespace, drill);
   progress.namespace = namespace;
+  // A drill restores a copy of the source: its requester must be allowed to restore the source namespace.
+  await activities.authorizeApplication({
+    action: 'restore',
+    application: input.application,
+    namespace: sourceNamespace,
+    ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+  });
   const sourceItems = (point.resources?.items ?? []).filter((item) => item.namespace === sourceNamespace);
   const before = await activities.inspectDrillSource({ namespace: sourceNamespace, items: sourceItems });
 
@@ -96,7 +103,14 @@ export async function drillApplication(input: DrillInput): Promise<DrillReport> 
   let failure: unknown;
   try {
     progress.stage = 'isolating';
-    await activities.createDrillNamespace({ namespace, drill, application: input.application, sourceNamespace, workflowId: info.workflowId });
+    await activities.createDrillNamespace({
+      namespace,
+      drill,
+      application: input.application,
+      sourceNamespace,
+      workflowId: info.workflowId,
+      ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+    });
     checks.push({ name: 'isolated namespace', passed: true, detail: `${namespace}, deny-all NetworkPolicies in place before the restore` });
     progress.stage = 'restoring';
     progress.restoreWorkflowId = `${info.workflowId}-restore`;

@@ -5,6 +5,7 @@
  * carries this drill's label.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import * as k8s from '@kubernetes/client-node';
 import type { V1Namespace } from '@kubernetes/client-node';
 import {
   DRILL_LABEL,
@@ -15,11 +16,16 @@ import {
   type DrillSourceState,
   type InspectDrillSourceInput,
 } from '../../src/application/types.ts';
+import { describeRequester, subjectOf } from '../../src/authz/identity.ts';
+import { roleGranting } from '../../src/authz/verbs.ts';
 import { isJsonObject, type JsonObject } from '../../src/json.ts';
+import type { RunRequester } from '../../src/run/types.ts';
 import { waitForDefaultServiceAccount } from '../../src/kube/apply.ts';
 import { isNotFound, type KubeClients } from '../../src/kube/clients.ts';
 import { apiErrorMessage, statusCodeOf } from '../../src/kube/dynamic.ts';
 import { pause } from '../functions/pause.ts';
+
+const DRILL_REQUESTER_BINDING = 'cairn-drill-requester';
 
 export interface DrillDeps {
   kube: () => KubeClients;
@@ -109,6 +115,7 @@ export function createCreateDrillNamespace(deps: DrillDeps) {
         if (statusCodeOf(error) !== 409) throw new Error(`cannot create NetworkPolicy ${input.namespace}/${(policy.metadata as JsonObject).name}: ${apiErrorMessage(error)}`);
       }
     }
+    if (input.requestedBy) await bindRequester(kube, input.namespace, input.requestedBy);
     await waitForDefaultServiceAccount(kube, input.namespace);
     return { created };
   };
@@ -176,4 +183,25 @@ export function createDeleteDrillNamespace(deps: DrillDeps) {
       await pause(POLL_MS, context.cancellationSignal, `cancelled while waiting for namespace ${input.namespace} to be deleted`);
     }
   };
+}
+
+/**
+ * A namespace-scoped operator may restore their namespace but holds no rights in the drill's fresh namespace:
+ * the drill (after the requester passed the check on the source) binds them as restore operator there, and the
+ * binding goes with the namespace.
+ */
+async function bindRequester(kube: KubeClients, namespace: string, requester: RunRequester): Promise<void> {
+  const subject = subjectOf(requester);
+  if (!subject) throw ApplicationFailure.nonRetryable(`requestedBy ${describeRequester(requester)} names no user or ServiceAccount`, 'CairnError');
+  const [saNamespace, saName] = requester.serviceAccount?.split('/') ?? [];
+  const body: k8s.V1RoleBinding = {
+    metadata: { name: DRILL_REQUESTER_BINDING, labels: { [DRILL_LABEL]: namespace } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleGranting('restore')! },
+    subjects: saNamespace && saName ? [{ kind: 'ServiceAccount', name: saName, namespace: saNamespace }] : [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: subject.user }],
+  };
+  try {
+    await kube.config.makeApiClient(k8s.RbacAuthorizationV1Api).createNamespacedRoleBinding({ namespace, body });
+  } catch (error) {
+    if (statusCodeOf(error) !== 409) throw new Error(`cannot bind the drill's requester in ${namespace}: ${apiErrorMessage(error)}`);
+  }
 }

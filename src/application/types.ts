@@ -269,6 +269,11 @@ export interface CreateDrillNamespaceInput {
   application: string;
   sourceNamespace: string;
   workflowId: string;
+  /**
+   * The drill's requester, already allowed to restore the source namespace: bound to the restore operator role
+   * in the drill namespace only, so the drill's own restore passes the worker's authorization there.
+   */
+  requestedBy?: RunRequester;
 }
 
 export interface InspectDrillSourceInput {
@@ -328,7 +333,17 @@ export interface ReadApplicationRestorePointInput {
  * Activities of the application workflows (implemented under activities/application/, registered next to the
  * run activities). Each helper area adds its own methods here.
  */
+export interface AuthorizeApplicationInput {
+  action: 'backup' | 'restore';
+  application: string;
+  /** The namespace backed up, or restored into. */
+  namespace: string;
+  requestedBy?: RunRequester;
+}
+
 export interface ApplicationActivities extends DrillActivities {
+  /** Checks the requester (SubjectAccessReview) when the worker enforces authorization; a denial is final. */
+  authorizeApplication(input: AuthorizeApplicationInput): Promise<void>;
   /** Parses and validates a spec (errors name the file and line); the spec then rides in history. */
   loadApplication(input: LoadApplicationInput): Promise<ApplicationSpec>;
   captureResources(input: CaptureResourcesInput): Promise<CapturedResources>;

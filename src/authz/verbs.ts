@@ -10,7 +10,8 @@ export const RUNS_RESOURCE = 'runs';
 /** The ClusterRoles in deploy/ (aggregated into `admin` and `edit`), by the verbs they grant. */
 export const OPERATOR_ROLES = {
   'cairn-backup-operator': ['backup', 'delete'],
-  'cairn-restore-operator': ['restore'],
+  // `validate`: a restore runs the blueprints' validate actions (readiness) in the namespace it restores into.
+  'cairn-restore-operator': ['restore', 'validate'],
 } as const;
 
 /** The verb a run needs: its action's name (`backup`, `restore`, `delete`, or a custom action). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -182,3 +182,47 @@ it('cairn cancel writes who cancelled which run to the audit log', async () => {
   const ended = auditLines(workerAudit).filter((line) => line.what.workflowId === workflowId && line.action === 'run.end');
   assert.deepEqual(ended.map((line) => line.outcome), ['cancelled']);
 });
+
+it('Application backups and restores are checked as a whole, before any resource is captured or recreated', async () => {
+  const audit = join(mkdtempSync(join(tmpdir(), 'cairn-audit-')), 'cli.jsonl');
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-authz-app-'));
+  const applicationFile = (namespace: string) => {
+    const file = join(dir, `${namespace}.yaml`);
+    writeFileSync(file, `apiVersion: cairn.io/v1alpha1\nkind: Application\nmetadata: {name: ${namespace}}\nspec:\n  namespace: ${namespace}\n  components: [{name: web, workload: {kind: Deployment, name: web}}]\n`);
+    return file;
+  };
+  await kube.core.createNamespacedConfigMap({ namespace: own.name, body: { metadata: { name: 'settings' }, data: { colour: 'blue' } } });
+
+  const denied = await cairnAs(alice, audit, 'backup', applicationFile(other.name), '--wait', '--output', 'json');
+  assert.equal(denied.code, 1, denied.stderr);
+  const deniedReport = JSON.parse(denied.stdout) as { workflowId: string; outcome: string; error: string };
+  assert.match(deniedReport.error, new RegExp(`forbidden: user "${alice.name}" cannot backup runs\\.cairn\\.io in namespace "${other.name}"`));
+  const deniedSteps = activityTypes(await fixture.client.workflow.getHandle(deniedReport.workflowId).fetchHistory());
+  assert.deepEqual(deniedSteps, ['loadApplication', 'authorizeApplication'], 'nothing was captured');
+
+  const allowed = await cairnAs(alice, audit, 'backup', applicationFile(own.name), '--wait', '--output', 'json');
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal((JSON.parse(allowed.stdout) as { outcome: string }).outcome, 'succeeded');
+
+  // Alice's own application, restored into a namespace she may not restore into: refused before the foundation.
+  const intoOther = await cairnAs(alice, audit, 'restore', own.name, '--namespace', other.name, '--wait', '--output', 'json');
+  assert.equal(intoOther.code, 1, intoOther.stderr);
+  const intoOtherReport = JSON.parse(intoOther.stdout) as { workflowId: string; error: string };
+  assert.match(intoOtherReport.error, new RegExp(`forbidden: user "${alice.name}" cannot restore runs\\.cairn\\.io in namespace "${other.name}"`));
+  assert.ok(!activityTypes(await fixture.client.workflow.getHandle(intoOtherReport.workflowId).fetchHistory()).includes('restoreResources'));
+  const configMaps = await kube.core.listNamespacedConfigMap({ namespace: other.name });
+  assert.ok(!configMaps.items.some((item) => item.metadata?.name === 'settings'), 'nothing was restored into the other namespace');
+
+  const decisions = auditLines(workerAudit).filter((line) => line.action === 'run.authorize' && line.what.application !== undefined);
+  assert.deepEqual(
+    decisions.map((line) => [line.outcome, line.what.action, line.where.namespace]),
+    [['denied', 'backup', other.name], ['allowed', 'backup', own.name], ['denied', 'restore', other.name]],
+  );
+});
+
+function activityTypes(history: Awaited<ReturnType<ReturnType<TemporalFixture['client']['workflow']['getHandle']>['fetchHistory']>>): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+}
