@@ -30,7 +30,7 @@ export const restoreProgressQuery = defineQuery<ApplicationProgress>('progress')
 const activities = proxyActivities<ApplicationActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'InvalidApplication', 'ExistingResource', 'NotReady'] },
+  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'InvalidApplication', 'ExistingResource', 'NotReady', 'Forbidden'] },
 });
 
 const DEFAULT_READINESS_TIMEOUT_MS = 10 * 60_000;
@@ -57,6 +57,13 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
     return fail('InvalidApplication', innermostMessage(error));
   }
   const spec = point.spec!;
+  // Resources are recreated by this workflow itself, so the requester is checked before anything is touched.
+  await activities.authorizeApplication({
+    action: 'restore',
+    application: point.application,
+    namespace: plan.targetNamespace,
+    ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+  });
   const profile = input.profile ?? point.profile;
   const existing: ExistingPolicy = input.existing ?? spec.spec.existingResources ?? 'skip';
   const counts = { created: 0, updated: 0, skipped: 0 };
@@ -190,8 +197,21 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
 
 /** Whether a blueprint source declares an action (parsed here: pure, and the source is pinned in the restore point). */
 function hasAction(source: string, action: string): boolean {
-  return parseAllDocuments(source).some((document) => {
-    const value = document.toJS() as { actions?: Record<string, unknown> } | null;
-    return value?.actions?.[action] !== undefined;
-  });
+  return actionsOf(source).has(action);
+}
+
+// Parsed once per source and workflow run: parsing is CPU spent inside workflow tasks, on every component.
+const parsedActions = new Map<string, Set<string>>();
+
+function actionsOf(source: string): Set<string> {
+  let actions = parsedActions.get(source);
+  if (!actions) {
+    actions = new Set();
+    for (const document of parseAllDocuments(source)) {
+      const value = document.toJS() as { actions?: Record<string, unknown> } | null;
+      for (const name of Object.keys(value?.actions ?? {})) actions.add(name);
+    }
+    parsedActions.set(source, actions);
+  }
+  return actions;
 }
