@@ -4,7 +4,8 @@
  * backpressure in both directions.
  *
  * - out: the command's stdout becomes the one file of a new snapshot (BackupStream, BackupData,
- *   CopyVolumeData). A command that fails — even after writing most of its output — leaves no snapshot.
+ *   CopyVolumeData). A command that fails — even after writing most of its output — leaves no snapshot, and
+ *   neither does a stream shorter than the pod says it sent (stream-report.ts).
  * - in: one file of a snapshot becomes the command's stdin, framed as `head -c <size> | <command>` so the
  *   command sees the end of its input on kwok (whose exec never delivers stdin's end) as on a real kubelet.
  */
@@ -15,6 +16,7 @@ import type { JsonValue } from '../../src/json.ts';
 import { execInPod, tail } from '../kube/exec.ts';
 import type { Repository } from '../kopia/repository.ts';
 import { openSnapshotFileReader, openSnapshotWriter, type SnapshotEntry, type StreamSnapshotOptions } from '../kopia/snapshots.ts';
+import { countedCommand, readStreamReport, streamVerdict } from './stream-report.ts';
 import type { FunctionContext } from './types.ts';
 
 export interface PodCommand {
@@ -109,23 +111,32 @@ export async function snapshotCommandOutput(
   });
   const stopBeating = heartbeatEvery(context, () => ({ bytes: sink.bytes }));
   try {
-    const result = await execInPod(context.kube().config, { ...command, stdout: sink, signal: stop.signal }).catch(async (error: unknown) => {
+    const result = await execInPod(context.kube().config, { ...command, command: countedCommand(command.command), stdout: sink, signal: stop.signal }).catch(async (error: unknown) => {
       committing = true;
       await writer.abort();
       throw kopiaFailure ? new Error(kopiaFailure) : error;
     });
-    if (result.exitCode !== 0) {
+    const where = `in ${command.namespace}/${command.pod} (${command.container})`;
+    const report = readStreamReport(result.stderr);
+    const failed = streamVerdict(result.exitCode, report, sink.received);
+    if (!failed.ok && failed.exitCode !== undefined) {
       // Counted as received: kopia may not have read all of it yet.
       const received = sink.received;
       committing = true;
       await writer.abort();
-      throw new Error(`${label} exited ${result.exitCode} in ${command.namespace}/${command.pod} (${command.container}) after ${received} bytes; no snapshot was written${result.stderr ? `; stderr:\n${tail(result.stderr)}` : ''}`);
+      throw new Error(`${label} ${failed.message} ${where} after ${received} bytes; no snapshot was written${report.stderr.trim() ? `; stderr:\n${tail(report.stderr)}` : ''}`);
     }
     // client-node ends stdout when the status arrives; what the sink still holds must reach kopia first.
     if (!sink.writableEnded) sink.end();
     await finished(sink).catch(() => {
       // kopia stopped reading: commit() reports its exit and stderr.
     });
+    const verdict = streamVerdict(result.exitCode, report, sink.bytes);
+    if (!verdict.ok) {
+      committing = true;
+      await writer.abort();
+      throw new Error(`${label} ${where} ${verdict.message}; no snapshot was written (a retry sends it again)`);
+    }
     committing = true;
     const snapshotID = await writer.commit();
     context.heartbeat({ bytes: sink.bytes, snapshotID });
