@@ -4,8 +4,7 @@
  * repository), then writes the one application restore point, last: a failed component leaves none.
  * Deterministic code only; every side effect is an activity or a child workflow.
  */
-import { ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { runDag } from '../src/application/dag.ts';
+import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { workloadTarget } from '../src/application/restore-plan.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -19,6 +18,7 @@ import {
 } from '../src/application/types.ts';
 import { innermostMessage } from '../src/diagnostics.ts';
 import type { RunActionResult } from '../src/run/types.ts';
+import { runComponents } from './component-dag.ts';
 import { runAction } from './runAction.ts';
 
 export const applicationProgressQuery = defineQuery<ApplicationProgress>('progress');
@@ -72,52 +72,38 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
     const byName = new Map(withData.map((c) => [c.name, c]));
     const records = new Map<string, ComponentBackupRecord>();
     const durations = new Map<string, number>();
-    let firstError: unknown;
-    await CancellationScope.cancellable(async () => {
-      const scope = CancellationScope.current();
-      const outcome = await runDag(withData.map((c) => ({ name: c.name })), { concurrency: spec.spec.concurrency ?? DEFAULT_CONCURRENCY }, async (name) => {
-        const component = byName.get(name)!;
-        const childId = `${info.workflowId}/${name}`;
-        const started = Date.now();
-        Object.assign(state(name), { state: 'running', workflowId: childId });
-        try {
-          const result: RunActionResult = await executeChild(runAction, {
-            workflowId: childId,
-            args: [{
-              blueprint: { inline: blueprints[component.blueprint]!, file: `${component.blueprint}.yaml` },
-              action: 'backup',
-              target: workloadTarget(component, spec.spec.namespace),
-              options: { ...component.options, ...(component.strategy ? { strategy: component.strategy } : {}) },
-              ...(profile ? { profile } : {}),
-              application,
-              restorePoint: false,
-              ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-            }],
-          });
-          records.set(name, {
-            name,
-            target: workloadTarget(component, spec.spec.namespace),
-            blueprint: component.blueprint,
-            ...(component.strategy ? { strategy: component.strategy } : {}),
-            planHash: result.plan.hash,
-            workflowId: childId,
-            artifacts: result.outputArtifacts,
-            phaseOutputs: result.phaseOutputs,
-          });
-          durations.set(name, Date.now() - started);
-          state(name).state = 'succeeded';
-        } catch (error) {
-          // A sibling cancelled because another failed is not a failure of its own.
-          if (isCancellation(error) && firstError !== undefined) state(name).state = 'cancelled';
-          else Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
-          firstError ??= error;
-          // The backup cannot succeed any more: stop the siblings (their defer phases still run).
-          scope.cancel();
-          throw error;
-        }
+    const bound = { concurrency: spec.spec.concurrency ?? DEFAULT_CONCURRENCY };
+    const firstError = await runComponents(withData.map((c) => ({ name: c.name })), bound, progress, async (name) => {
+      const component = byName.get(name)!;
+      const childId = `${info.workflowId}/${name}`;
+      const started = Date.now();
+      Object.assign(state(name), { state: 'running', workflowId: childId });
+      const result: RunActionResult = await executeChild(runAction, {
+        workflowId: childId,
+        args: [{
+          blueprint: { inline: blueprints[component.blueprint]!, file: `${component.blueprint}.yaml` },
+          action: 'backup',
+          target: workloadTarget(component, spec.spec.namespace),
+          options: { ...component.options, ...(component.strategy ? { strategy: component.strategy } : {}) },
+          ...(profile ? { profile } : {}),
+          application,
+          restorePoint: false,
+          ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+        }],
       });
-      for (const name of outcome.notStarted) state(name).state = 'not started';
-    }).catch((error: unknown) => void (firstError ??= error));
+      records.set(name, {
+        name,
+        target: workloadTarget(component, spec.spec.namespace),
+        blueprint: component.blueprint,
+        ...(component.strategy ? { strategy: component.strategy } : {}),
+        planHash: result.plan.hash,
+        workflowId: childId,
+        artifacts: result.outputArtifacts,
+        phaseOutputs: result.phaseOutputs,
+      });
+      durations.set(name, Date.now() - started);
+      state(name).state = 'succeeded';
+    });
     if (firstError !== undefined) {
       const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
       throw ApplicationFailure.create({

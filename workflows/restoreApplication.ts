@@ -6,9 +6,8 @@
  * are ready. Then the remaining resources. The RTO (start → every component ready) is in the result.
  * Deterministic code only: Date.now() is workflow time, identical on replay.
  */
-import { ApplicationFailure, CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { parseAllDocuments } from 'yaml';
-import { runDag } from '../src/application/dag.ts';
 import { planRestore, workloadTarget, type ComponentPlan, type RestorePlan } from '../src/application/restore-plan.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -23,6 +22,7 @@ import {
 import { innermostMessage } from '../src/diagnostics.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { RunActionInput } from '../src/run/types.ts';
+import { runComponents } from './component-dag.ts';
 import { runAction } from './runAction.ts';
 
 export const restoreProgressQuery = defineQuery<ApplicationProgress>('progress');
@@ -97,24 +97,10 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
 
   progress.stage = 'components';
   const byName = new Map(plan.components.map((c) => [c.name, c]));
-  let firstError: unknown;
-  await CancellationScope.cancellable(async () => {
-    const scope = CancellationScope.current();
-    const bound = { concurrency: input.concurrency ?? spec.spec.concurrency ?? DEFAULT_CONCURRENCY, ordered: input.ignoreDependencies !== true };
-    const outcome = await runDag(plan.components, bound, async (name) => {
-      try {
-        results.set(name, await restoreComponent(byName.get(name)!));
-      } catch (error) {
-        // A sibling cancelled because another failed is not a failure of its own.
-        if (isCancellation(error) && firstError !== undefined) state(name).state = 'cancelled';
-        else Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
-        firstError ??= error;
-        scope.cancel();
-        throw error;
-      }
-    });
-    for (const name of outcome.notStarted) state(name).state = 'not started';
-  }).catch((error: unknown) => void (firstError ??= error));
+  const bound = { concurrency: input.concurrency ?? spec.spec.concurrency ?? DEFAULT_CONCURRENCY, ordered: input.ignoreDependencies !== true };
+  const firstError = await runComponents(plan.components, bound, progress, async (name) => {
+    results.set(name, await restoreComponent(byName.get(name)!));
+  });
   if (firstError !== undefined) {
     const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
     const skipped = progress.components.filter((c) => c.state === 'not started').map((c) => c.name);

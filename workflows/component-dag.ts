@@ -1,0 +1,38 @@
+/**
+ * How the application workflows run their components: through the dependency DAG, bounded, inside one
+ * cancellable scope. The first failure cancels the siblings (their own defer phases still run) and nothing new
+ * starts; each component's progress says whether it failed, was cancelled because of another, or never
+ * started. Deterministic code only.
+ */
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { runDag, type DagNode, type RunDagOptions } from '../src/application/dag.ts';
+import type { ApplicationProgress } from '../src/application/types.ts';
+import { innermostMessage } from '../src/diagnostics.ts';
+
+/** Runs `work` for every node; resolves to the first failure, or undefined when every component succeeded. */
+export async function runComponents(
+  nodes: readonly DagNode[],
+  options: RunDagOptions,
+  progress: ApplicationProgress,
+  work: (name: string) => Promise<void>,
+): Promise<unknown> {
+  const state = (name: string) => progress.components.find((c) => c.name === name)!;
+  let firstError: unknown;
+  await CancellationScope.cancellable(async () => {
+    const scope = CancellationScope.current();
+    const outcome = await runDag(nodes, options, async (name) => {
+      try {
+        await work(name);
+      } catch (error) {
+        // A sibling cancelled because another failed is not a failure of its own.
+        if (isCancellation(error) && firstError !== undefined) state(name).state = 'cancelled';
+        else Object.assign(state(name), { state: 'failed', error: innermostMessage(error) });
+        firstError ??= error;
+        scope.cancel();
+        throw error;
+      }
+    });
+    for (const name of outcome.notStarted) state(name).state = 'not started';
+  }).catch((error: unknown) => void (firstError ??= error));
+  return firstError;
+}
