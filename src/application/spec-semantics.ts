@@ -62,6 +62,10 @@ export function checkApplicationSemantics(value: JsonObject, document: SourceDoc
     const start = byName.get(cycle[0]!)!;
     report('dependency-cycle', ['spec', 'components', start.index, 'dependsOn'], `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}`, 'a restore could never start any of them: break the cycle');
   }
+  if (spec.consistencyGroup === true) {
+    // Refused here rather than at backup time: backing components up one by one would silently break the promise of one cut.
+    report('not-implemented', ['spec', 'consistencyGroup'], 'consistency groups (quiesce all → snapshot all → unquiesce all) are not implemented yet', 'remove it: components are then backed up independently, each with its own consistent cut');
+  }
   checkPatches(spec, report);
   checkResourceSelection(spec, report);
   return diagnostics;

@@ -62,7 +62,7 @@ describe('Application spec: valid documents', () => {
   it('round-trips every field of the reference, transforms and retention included', () => {
     const full = `${VALID}  profile: offsite
   concurrency: 4
-  consistencyGroup: true
+  consistencyGroup: false
   existingResources: update
   resources:
     includeKinds: [ConfigMap, Secret, widgets.example.com]
@@ -92,6 +92,12 @@ describe('Application spec: valid documents', () => {
 });
 
 describe('Application spec: every error names file:line:column and the field path', () => {
+  it('refuses a consistency group, which is not implemented, at its line rather than at backup time', () => {
+    const diagnostics = check(`${VALID}  consistencyGroup: true\n`, 'group.yaml');
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.path]), [['not-implemented', 'error', 'spec.consistencyGroup']]);
+    assert.equal(diagnostics[0]!.line, VALID.split('\n').length);
+  });
+
   it('reports schema errors at the offending field, all of them in one run', () => {
     const text = VALID.replace('name: shop', 'name: Shop_1')
       .replace('  namespace: shop', '  namespace: shop\n  concurrency: 0\n  existingResources: overwrite\n  retention: { daily: -1 }\n  colour: blue')
