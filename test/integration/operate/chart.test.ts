@@ -80,6 +80,9 @@ before(async () => {
       metrics: { listenOnPodIP: true },
       blueprints: { 'in-cluster-probe': probeBlueprint },
       worker: { shutdownGraceSeconds: 20 },
+      // The blueprint-only role: the Application role would grant reads of every kind, and the test below shows
+      // that a phase beyond the worker's rules is forbidden until a rule is added.
+      rbac: { applications: false },
     }),
   );
 });
