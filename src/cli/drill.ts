@@ -1,12 +1,11 @@
 import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { DrillInput, DrillReport } from '../application/types.ts';
-import { callerRequester } from '../authz/identity.ts';
 import { innermostMessage } from '../diagnostics.ts';
-import { loadKubeConfig } from '../kube/clients.ts';
 import { isApplicationName } from '../location/layout.ts';
 import { RESTORE_POINT_ID } from '../location/restore-point.ts';
 import { workflowUrl } from '../temporal-config.ts';
 import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError, type CommandIO } from './io.ts';
+import { requesterOf } from './requester.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn drill <app> [--restore-point <id>] [--keep] [--output json]
@@ -47,15 +46,14 @@ export const drillCommand = defineCommand(
     if (values.suffix !== undefined && !/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(values.suffix)) throw new UsageError(`--suffix must be a DNS label of at most 32 characters, got "${values.suffix}"`);
 
     const settings = settingsFromFlags(values);
-    const identity = await callerRequester(() => loadKubeConfig());
-    if (identity.warning) io.stderr(`cairn drill: ${identity.warning}\n`);
+    const requester = await requesterOf('drill', io);
     const input: DrillInput = {
       application,
       ...(restorePoint ? { restorePoint } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
       ...(values.suffix ? { suffix: values.suffix } : {}),
       ...(values.keep ? { keep: true } : {}),
-      ...(identity.requester ? { requestedBy: identity.requester } : {}),
+      ...requester,
     };
     const workflowId = values.id ?? `drill-${application}-${Date.now().toString(36)}`;
     const { client, close } = await connectClient(settings);

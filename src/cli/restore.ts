@@ -2,15 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { ApplicationRestoreInput, ApplicationRestoreResult, ExistingPolicy, ResourceItem, TransformSpec } from '../application/types.ts';
-import { callerRequester } from '../authz/identity.ts';
 import { isJsonObject } from '../json.ts';
-import { loadKubeConfig } from '../kube/clients.ts';
 import { isApplicationName } from '../location/layout.ts';
 import { RESTORE_POINT_ID } from '../location/restore-point.ts';
-import { workflowUrl } from '../temporal-config.ts';
-import { followApplication } from './backup.ts';
-import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
-import { connectClient, settingsFromFlags, TEMPORAL_FLAGS } from './temporal-flags.ts';
+import { startApplicationRun } from './application-run.ts';
+import { defineCommand, UsageError } from './io.ts';
+import { requesterOf } from './requester.ts';
+import { settingsFromFlags, TEMPORAL_FLAGS } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn restore <application> [--restore-point ID] [--namespace NS] [--transforms FILE]
                      [--existing skip|update|fail] [--component NAME]... [--resource Kind/name]... [--wait]
@@ -91,8 +89,7 @@ export const restoreCommand = defineCommand(
       ...(values['task-queue'] ? { 'task-queue': values['task-queue'] } : {}),
       ...(values['temporal-namespace'] ? { namespace: values['temporal-namespace'] } : {}),
     });
-    const identity = await callerRequester(() => loadKubeConfig());
-    if (identity.warning) io.stderr(`cairn restore: ${identity.warning}\n`);
+    const requester = await requesterOf('restore', io);
     const input: ApplicationRestoreInput = {
       application,
       ...(restorePoint ? { restorePoint } : {}),
@@ -102,38 +99,25 @@ export const restoreCommand = defineCommand(
       ...(existing ? { existing } : {}),
       ...(components.length || resources.length ? { only: { ...(components.length ? { components } : {}), ...(resources.length ? { resources } : {}) } } : {}),
       ...(concurrency ? { concurrency } : {}),
-      ...(identity.requester ? { requestedBy: identity.requester } : {}),
+      ...requester,
     };
     const workflowId = values.id ?? `restore-${application}-${Date.now().toString(36)}`;
-    const { client, close } = await connectClient(settings);
-    try {
-      const handle = await client.workflow.start('restoreApplication', { taskQueue: settings.taskQueue, workflowId, args: [input] });
-      const url = workflowUrl(settings, workflowId);
-      if (!values.wait) {
-        io.stdout(format === 'json' ? `${JSON.stringify({ workflowId, ...(url ? { url } : {}) })}\n` : `${workflowId}\n${url ? `${url}\n` : ''}`);
-        return EXIT_OK;
-      }
-      if (format === 'text') io.stderr(`started ${workflowId}${url ? `  ${url}` : ''}\n`);
-      const outcome = await followApplication<ApplicationRestoreResult>(handle, format === 'text' ? io : undefined);
-      if ('error' in outcome) {
-        if (format === 'json') io.stdout(`${JSON.stringify({ workflowId, outcome: 'failed', error: outcome.error }, null, 2)}\n`);
-        else io.stderr(`failed: ${workflowId}: ${outcome.error}\n`);
-        return EXIT_FAILED;
-      }
-      const r = outcome.result;
-      const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-      if (format === 'json') io.stdout(`${JSON.stringify({ workflowId, outcome: 'succeeded', ...r }, null, 2)}\n`);
-      else {
-        io.stdout(
-          `succeeded: ${workflowId}\n  restore point: ${r.restorePoint} into namespace ${r.namespace}\n  RTO:           ${s(r.rtoMs)}\n` +
-            `  resources:     ${r.resources.created} created, ${r.resources.updated} updated, ${r.resources.skipped} skipped\n` +
-            r.components.map((c) => `  ${c.name.padEnd(14)} started ${s(c.startedAtMs).padStart(7)}  ready ${s(c.readyAtMs).padStart(7)}${c.validated ? '  validated' : ''}\n`).join(''),
-        );
-      }
-      return EXIT_OK;
-    } finally {
-      await close();
-    }
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+    return startApplicationRun<ApplicationRestoreResult>(
+      settings,
+      {
+        workflowType: 'restoreApplication',
+        workflowId,
+        input,
+        wait: values.wait === true,
+        format,
+        describe: (id, r) =>
+          `succeeded: ${id}\n  restore point: ${r.restorePoint} into namespace ${r.namespace}\n  RTO:           ${s(r.rtoMs)}\n` +
+          `  resources:     ${r.resources.created} created, ${r.resources.updated} updated, ${r.resources.skipped} skipped\n` +
+          r.components.map((c) => `  ${c.name.padEnd(14)} started ${s(c.startedAtMs).padStart(7)}  ready ${s(c.readyAtMs).padStart(7)}${c.validated ? '  validated' : ''}\n`).join(''),
+      },
+      io,
+    );
   },
 );
 

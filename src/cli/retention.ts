@@ -1,13 +1,12 @@
 import type { RetentionPolicy } from '../application/types.ts';
-import { callerRequester } from '../authz/identity.ts';
 import { innermostMessage } from '../diagnostics.ts';
 import { parseDuration } from '../duration.ts';
-import { loadKubeConfig } from '../kube/clients.ts';
 import { isApplicationName } from '../location/layout.ts';
 import { policyProblems } from '../retention/gfs.ts';
 import type { MaintenanceSafety, RetireInput, RetireResult } from '../retention/types.ts';
 import { workflowUrl } from '../temporal-config.ts';
 import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
+import { requesterOf } from './requester.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn retention apply <app> [--keep-last N] [--hourly N] [--daily N] [--weekly N] [--monthly N] [--yearly N] [--dry-run]
@@ -86,8 +85,7 @@ export const retentionCommand = defineCommand(
     if (safety !== undefined && values['no-maintenance']) throw new UsageError('--maintenance-safety and --no-maintenance exclude each other');
 
     const settings = settingsFromFlags(values);
-    const identity = await callerRequester(() => loadKubeConfig());
-    if (identity.warning) io.stderr(`cairn retention: ${identity.warning}\n`);
+    const requester = await requesterOf('retention', io);
     const input: RetireInput = {
       application,
       ...(given ? { policy } : {}),
@@ -95,7 +93,7 @@ export const retentionCommand = defineCommand(
       ...(values['dry-run'] ? { dryRun: true } : {}),
       ...(orphanGraceMs !== undefined ? { orphanGraceMs } : {}),
       ...(values['no-maintenance'] ? { maintenance: false as const } : safety ? { maintenance: { safety: safety as MaintenanceSafety } } : {}),
-      ...(identity.requester ? { requestedBy: identity.requester } : {}),
+      ...requester,
     };
     const workflowId = values.id ?? `cairn-${application}-retire-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const { client, close } = await connectClient(settings);

@@ -3,14 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { cliAuditLog, runAuditAction } from '../audit/audit-log.ts';
-import { callerRequester } from '../authz/identity.ts';
 import { CairnError, errorsOf, innermostMessage } from '../diagnostics.ts';
-import { loadKubeConfig } from '../kube/clients.ts';
 import { validateText } from '../blueprint/validate.ts';
 import type { ArtifactValue, BlueprintSource, RunActionInput, RunActionResult } from '../run/types.ts';
 import { parseTarget } from '../target.ts';
 import { workflowUrl } from '../temporal-config.ts';
 import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
+import { requesterOf } from './requester.ts';
 import { parseOptionFlags, readContextFile } from './options.ts';
 import { followRun } from './follow.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
@@ -71,8 +70,7 @@ export const runActionCommand = defineCommand(
     const blueprint = await blueprintSource(positionals[0]!);
 
     const settings = settingsFromFlags(values);
-    const identity = await callerRequester(() => loadKubeConfig());
-    if (identity.warning) io.stderr(`cairn run: ${identity.warning}\n`);
+    const requester = await requesterOf('run', io);
     const { client, close } = await connectClient(settings);
     try {
       let artifacts: Record<string, ArtifactValue> | undefined;
@@ -89,11 +87,11 @@ export const runActionCommand = defineCommand(
         options,
         ...(values.profile ? { profile: values.profile } : {}),
         ...(artifacts ? { artifacts } : {}),
-        ...(identity.requester ? { requestedBy: identity.requester } : {}),
+        ...requester,
       };
       const workflowId = values.id ?? `${values.action}-${target.target.namespace}-${target.target.name}-${Date.now().toString(36)}`;
       const audited = {
-        who: identity.requester ?? {},
+        who: requester.requestedBy ?? {},
         action: runAuditAction(values.action),
         what: { workflowId, action: values.action, blueprint: 'name' in blueprint ? blueprint.name : (blueprint.file ?? 'inline'), ...(values.profile ? { profile: values.profile } : {}) },
         where: { namespace: target.target.namespace, target: values.target, temporalNamespace: settings.namespace },

@@ -1,11 +1,10 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import { callerRequester } from '../authz/identity.ts';
 import { innermostMessage } from '../diagnostics.ts';
-import { loadKubeConfig } from '../kube/clients.ts';
 import { isApplicationName } from '../location/layout.ts';
 import type { VerifyInput, VerifyReport } from '../retention/types.ts';
 import { workflowUrl } from '../temporal-config.ts';
 import { defineCommand, EXIT_FAILED, EXIT_OK, UsageError } from './io.ts';
+import { requesterOf } from './requester.ts';
 import { connectClient, settingsFromFlags, TEMPORAL_FLAGS, TEMPORAL_FLAGS_HELP } from './temporal-flags.ts';
 
 const HELP = `Usage: cairn verify <app> [--sample N] [--files-percent P] [--output json]
@@ -43,14 +42,13 @@ export const verifyCommand = defineCommand(
     if (percent !== undefined && !(percent >= 0 && percent <= 100)) throw new UsageError(`--files-percent takes a number from 0 to 100, got "${values['files-percent']}"`);
 
     const settings = settingsFromFlags(values);
-    const identity = await callerRequester(() => loadKubeConfig());
-    if (identity.warning) io.stderr(`cairn verify: ${identity.warning}\n`);
+    const requester = await requesterOf('verify', io);
     const input: VerifyInput = {
       application,
       ...(values.profile ? { profile: values.profile } : {}),
       ...(values.sample !== undefined ? { sample: Number(values.sample) } : {}),
       ...(percent !== undefined ? { filesPercent: percent } : {}),
-      ...(identity.requester ? { requestedBy: identity.requester } : {}),
+      ...requester,
     };
     const workflowId = values.id ?? `cairn-${application}-verify-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const { client, close } = await connectClient(settings);
