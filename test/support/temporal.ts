@@ -57,6 +57,26 @@ export async function inProcessWorker(fixture: TemporalFixture, options: Partial
   });
 }
 
+/** An in-process worker on its own task queue, serving until `stop()` (which also closes the connection). */
+export interface RunningWorker {
+  fixture: TemporalFixture;
+  stop(): Promise<void>;
+}
+
+export async function runningWorker(prefix: string, options: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
+  const fixture = await temporalFixture(prefix);
+  const worker = await inProcessWorker(fixture, options);
+  const running = worker.run();
+  return {
+    fixture,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await fixture.close();
+    },
+  };
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   logFile: string;

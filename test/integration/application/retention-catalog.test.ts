@@ -1,41 +1,31 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
-import { openRepository, type Repository } from '../../../activities/kopia/repository.ts';
+import type { Repository } from '../../../activities/kopia/repository.ts';
 import { listSnapshotEntries } from '../../../activities/kopia/snapshots.ts';
-import { readKekFile } from '../../../activities/location/envelope.ts';
-import { openNamedLocation, type OpenedLocation } from '../../../activities/location/location.ts';
+import type { OpenedLocation } from '../../../activities/location/location.ts';
 import { listRestorePoints } from '../../../activities/location/restore-points.ts';
 import type { ApplicationSpec } from '../../../src/application/types.ts';
 import { main } from '../../../src/cli/main.ts';
 import type { RestorePoint } from '../../../src/location/restore-point.ts';
 import type { RetireResult, VerifyReport } from '../../../src/retention/types.ts';
 import { pseudoRandom } from '../../support/data-functions.ts';
-import { ensureStack } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
-import { freshState, writeProfile } from '../location/location-testing.ts';
-import { applicationPoint, componentPoint, streamSnapshot } from './retention-testing.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
+import { applicationPoint, componentPoint, localLocation, streamSnapshot } from './retention-testing.ts';
 
 // The catalog and the retention commands as a user runs them (the CLI's entry point, in process): list,
 // describe and delete restore points from the location; retention apply and verify through Temporal.
 const APP = 'catalog';
+let serving: RunningWorker;
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
 let location: OpenedLocation;
 let repository: Repository;
 let temporalFlags: string[];
 const points: RestorePoint[] = [];
 
 before(async () => {
-  const stack = await ensureStack();
-  process.env.CAIRN_KOPIA = stack.kopia.binary;
-  process.env.KUBECONFIG = stack.kube.kubeconfig;
-  const state = await freshState('catalog');
-  await writeProfile(state.profiles, 'local', `apiVersion: cairn.io/v1alpha1\nkind: Profile\nmetadata: {name: local}\nlocation: {type: filesystem, path: ${join(state.dir, 'location')}}\n`);
-  location = await openNamedLocation('local');
-  repository = await openRepository(location, APP, { kek: await readKekFile(state.kekFile) });
+  const local = await localLocation('catalog', APP);
+  ({ location, repository } = local);
+  process.env.KUBECONFIG = local.stack.kube.kubeconfig;
   for (let day = 1; day <= 2; day++) {
     const snapshotID = await streamSnapshot(repository, pseudoRandom(`catalog-${day}`, 256 * 1024), `cairn-catalog${day}-stream`);
     points.push(await componentPoint(location, APP, `2026-09-0${day}T02:00:00.000Z`, snapshotID, `catalog${day}`));
@@ -49,16 +39,13 @@ before(async () => {
     spec: { namespace: 'shop', components: [{ name: 'db', workload: { kind: 'StatefulSet', name: 'db' }, blueprint: 'stream-db' }], retention: { keepLast: 1 } },
   };
   points.push(await applicationPoint(location, APP, '2026-09-03T03:00:00.000Z', db, resources, 'catalog-app', spec));
-  fixture = await temporalFixture('retention-catalog');
+  serving = await runningWorker('retention-catalog');
+  fixture = serving.fixture;
   temporalFlags = ['--address', fixture.address, '--namespace', fixture.namespace, '--task-queue', fixture.taskQueue];
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
-  await fixture?.close();
+  await serving?.stop();
 });
 
 async function cairn(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
-import { openRepository, type Repository } from '../../../activities/kopia/repository.ts';
+import type { Repository } from '../../../activities/kopia/repository.ts';
 import { listSnapshotEntries } from '../../../activities/kopia/snapshots.ts';
-import { readKekFile } from '../../../activities/location/envelope.ts';
-import { openNamedLocation, type OpenedLocation } from '../../../activities/location/location.ts';
+import type { OpenedLocation } from '../../../activities/location/location.ts';
 import { listRestorePoints } from '../../../activities/location/restore-points.ts';
 import { deleteRestorePoint } from '../../../activities/retention/delete.ts';
 import type { RestorePoint } from '../../../src/location/restore-point.ts';
 import type { RetireInput, RetireResult } from '../../../src/retention/types.ts';
 import { pseudoRandom } from '../../support/data-functions.ts';
-import { ensureStack } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
-import { freshState, readSnapshot, writeProfile } from '../location/location-testing.ts';
-import { applicationPoint, componentPoint, directoryBytes, streamSnapshot } from './retention-testing.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
+import { readSnapshot } from '../location/location-testing.ts';
+import { applicationPoint, componentPoint, directoryBytes, localLocation, streamSnapshot } from './retention-testing.ts';
 
 // Retention end to end, on a real filesystem location, real kopia and the Temporal dev server: six daily
 // component backups (13 MB of distinct data each, so each fills its own kopia pack) and three Application
@@ -24,9 +21,8 @@ import { applicationPoint, componentPoint, directoryBytes, streamSnapshot } from
 // but a young snapshot without a manifest (a backup still running) is left alone.
 const APP = 'shop';
 const POINT_BYTES = 13 * 1024 * 1024;
+let serving: RunningWorker;
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
 let location: OpenedLocation;
 let repository: Repository;
 let repositoryDir: string;
@@ -34,14 +30,9 @@ const components: { point: RestorePoint; data: Buffer }[] = [];
 const applications: RestorePoint[] = [];
 
 before(async () => {
-  const stack = await ensureStack();
-  process.env.CAIRN_KOPIA = stack.kopia.binary;
-  const state = await freshState('retention');
-  const root = join(state.dir, 'location');
-  repositoryDir = join(root, 'repositories', APP);
-  await writeProfile(state.profiles, 'local', `apiVersion: cairn.io/v1alpha1\nkind: Profile\nmetadata: {name: local}\nlocation: {type: filesystem, path: ${root}}\n`);
-  location = await openNamedLocation('local');
-  repository = await openRepository(location, APP, { kek: await readKekFile(state.kekFile) });
+  const local = await localLocation('retention', APP);
+  ({ location, repository } = local);
+  repositoryDir = join(local.root, 'repositories', APP);
   for (let day = 1; day <= 6; day++) {
     const data = pseudoRandom(`retention-day-${day}`, POINT_BYTES);
     const snapshotID = await streamSnapshot(repository, data, `cairn-day${day}-stream`);
@@ -52,15 +43,12 @@ before(async () => {
     const resources = await streamSnapshot(repository, Buffer.from(`{"kind":"ConfigMap","day":${day}}`), `cairn-app${day}-resources`, 'resources');
     applications.push(await applicationPoint(location, APP, `2026-11-0${day}T03:00:00.000Z`, db, resources, `app${day}`));
   }
-  fixture = await temporalFixture('retention-retire');
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('retention-retire');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
-  await fixture?.close();
+  await serving?.stop();
 });
 
 function retire(input: Omit<RetireInput, 'application' | 'profile'>, id: string): Promise<RetireResult> {

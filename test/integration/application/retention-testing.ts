@@ -6,12 +6,35 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readKekFile } from '../../../activities/location/envelope.ts';
 import { buildRestorePoint, writeRestorePoint } from '../../../activities/location/restore-points.ts';
-import type { OpenedLocation } from '../../../activities/location/location.ts';
-import type { Repository } from '../../../activities/kopia/repository.ts';
+import { openNamedLocation, type OpenedLocation } from '../../../activities/location/location.ts';
+import { openRepository, type Repository } from '../../../activities/kopia/repository.ts';
 import { artifactSource, openSnapshotWriter } from '../../../activities/kopia/snapshots.ts';
 import type { ApplicationSpec } from '../../../src/application/types.ts';
 import type { RestorePoint } from '../../../src/location/restore-point.ts';
+import { ensureStack, type StackInfo } from '../../support/stack.ts';
+import { freshState, writeProfile } from '../location/location-testing.ts';
+
+export interface LocalLocation {
+  stack: StackInfo;
+  /** The location's root directory (profile `local`, filesystem). */
+  root: string;
+  location: OpenedLocation;
+  /** The application's repository in it, opened with this state's KEK. */
+  repository: Repository;
+}
+
+/** A fresh state (KEK, profiles) whose profile `local` is a filesystem location, and `application`'s repository in it. */
+export async function localLocation(state: string, application: string): Promise<LocalLocation> {
+  const stack = await ensureStack();
+  process.env.CAIRN_KOPIA = stack.kopia.binary;
+  const { dir, profiles, kekFile } = await freshState(state);
+  const root = join(dir, 'location');
+  await writeProfile(profiles, 'local', `apiVersion: cairn.io/v1alpha1\nkind: Profile\nmetadata: {name: local}\nlocation: {type: filesystem, path: ${root}}\n`);
+  const location = await openNamedLocation('local');
+  return { stack, root, location, repository: await openRepository(location, application, { kek: await readKekFile(kekFile) }) };
+}
 
 /** A complete snapshot of `bytes` as the one file `stream`, pinned and tagged like BackupStream's. */
 export async function streamSnapshot(repository: Repository, bytes: Buffer, phaseTag: string, path = 'db/dump'): Promise<string> {

@@ -3,54 +3,42 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { openRepository, type Repository } from '../../../activities/kopia/repository.ts';
-import { readKekFile } from '../../../activities/location/envelope.ts';
-import { openNamedLocation, type OpenedLocation } from '../../../activities/location/location.ts';
+import type { Repository } from '../../../activities/kopia/repository.ts';
+import type { OpenedLocation } from '../../../activities/location/location.ts';
 import type { RestorePoint } from '../../../src/location/restore-point.ts';
 import type { VerifyInput, VerifyReport } from '../../../src/retention/types.ts';
 import { pseudoRandom } from '../../support/data-functions.ts';
-import { ensureStack } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
-import { freshState, readSnapshot, writeProfile } from '../location/location-testing.ts';
-import { componentPoint, packFiles, streamSnapshot } from './retention-testing.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
+import { readSnapshot } from '../location/location-testing.ts';
+import { componentPoint, localLocation, packFiles, streamSnapshot } from './retention-testing.ts';
 
 // verifyRepository on a real filesystem location: three backups verify clean; one byte flipped in the pack
 // holding the second backup's data fails the workflow, naming that snapshot and its restore point and no
 // other — although the worker's kopia cache still holds that data from an earlier read.
 const APP = 'ledger';
+let serving: RunningWorker;
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
 let location: OpenedLocation;
 let repository: Repository;
 let kopiaDir: string;
 const points: { point: RestorePoint; packs: string[] }[] = [];
 
 before(async () => {
-  const stack = await ensureStack();
-  process.env.CAIRN_KOPIA = stack.kopia.binary;
-  const state = await freshState('verify');
-  const root = join(state.dir, 'location');
-  kopiaDir = join(root, 'repositories', APP, 'kopia');
-  await writeProfile(state.profiles, 'local', `apiVersion: cairn.io/v1alpha1\nkind: Profile\nmetadata: {name: local}\nlocation: {type: filesystem, path: ${root}}\n`);
-  location = await openNamedLocation('local');
-  repository = await openRepository(location, APP, { kek: await readKekFile(state.kekFile) });
+  const local = await localLocation('verify', APP);
+  ({ location, repository } = local);
+  kopiaDir = join(local.root, 'repositories', APP, 'kopia');
   for (let day = 1; day <= 3; day++) {
     const packsBefore = new Set(await packFiles(kopiaDir));
     const snapshotID = await streamSnapshot(repository, pseudoRandom(`verify-${day}`, 3 * 1024 * 1024), `cairn-verify${day}-stream`);
     const packs = (await packFiles(kopiaDir)).filter((file) => !packsBefore.has(file));
     points.push({ point: await componentPoint(location, APP, `2026-10-0${day}T02:00:00.000Z`, snapshotID, `verify${day}`), packs });
   }
-  fixture = await temporalFixture('retention-verify');
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('retention-verify');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
-  await fixture?.close();
+  await serving?.stop();
 });
 
 function verify(input: Omit<VerifyInput, 'application' | 'profile'>, id: string): Promise<VerifyReport> {
