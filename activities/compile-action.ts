@@ -3,8 +3,8 @@
  * a ConfigMap labelled `cairn.io/blueprint: "true"`) and compiles the action. Its result, the plan, is pinned
  * in the workflow's history.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AuditLog } from '../src/audit/audit-log.ts';
 import type { AuthorizationSettings } from '../src/authz/authorize.ts';
@@ -15,6 +15,7 @@ import type { JsonObject } from '../src/json.ts';
 import type { KubeClients } from '../src/kube/clients.ts';
 import type { CompileActionInput, CompileActionResult } from '../src/run/types.ts';
 import { parseTarget } from '../src/target.ts';
+import { yamlFilesIn } from '../src/yaml-source.ts';
 import { parse } from 'yaml';
 
 export const BLUEPRINT_LABEL = 'cairn.io/blueprint';
@@ -69,12 +70,7 @@ export function createCompileAction(deps: CompileDeps) {
 /** A blueprint by name, as runs find it (also used by application backups to pin the sources they run). */
 export async function findBlueprint(name: string, deps: Pick<CompileDeps, 'blueprintDirs' | 'kube'>): Promise<FoundBlueprint> {
   for (const dir of deps.blueprintDirs) {
-    let entries: string[];
-    try {
-      entries = (await readdir(dir)).filter((e) => ['.yaml', '.yml'].includes(extname(e))).sort();
-    } catch {
-      continue;
-    }
+    const entries = await yamlFilesIn(dir);
     // `<name>.yaml` first, then any file whose metadata.name matches.
     entries.sort((a, b) => Number(b.startsWith(`${name}.`)) - Number(a.startsWith(`${name}.`)));
     for (const entry of entries) {
