@@ -15,10 +15,13 @@ import {
   type ComponentBackupRecord,
   type ComponentBackupResult,
   type ComponentSpec,
+  type ConsistencyGroupResult,
+  GROUP_BLUEPRINT,
 } from '../src/application/types.ts';
 import { innermostMessage } from '../src/diagnostics.ts';
 import type { RunActionResult } from '../src/run/types.ts';
 import { runComponents } from './component-dag.ts';
+import { backupAsGroup } from './consistency-group.ts';
 import { runAction } from './runAction.ts';
 
 export const applicationProgressQuery = defineQuery<ApplicationProgress>('progress');
@@ -45,10 +48,6 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
       namespace: spec.spec.namespace,
       ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
     });
-    if (spec.spec.consistencyGroup) {
-      // Not implemented yet: silently backing up components one by one would break the promise of one cut.
-      throw ApplicationFailure.create({ type: 'InvalidApplication', message: `${application}: spec.consistencyGroup is not supported yet; remove it to back up components independently`, nonRetryable: true });
-    }
     const profile = input.profile ?? spec.spec.profile;
     progress.application = application;
     const withData = spec.spec.components.filter((c): c is ComponentSpec & { blueprint: string } => c.blueprint !== undefined);
@@ -56,7 +55,8 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
     const state = (name: string) => progress.components.find((c) => c.name === name)!;
 
     // The exact sources the children run are the ones the restore point keeps.
-    const blueprints = withData.length ? await activities.resolveBlueprints({ names: withData.map((c) => c.blueprint) }) : {};
+    const grouped = spec.spec.consistencyGroup === true && withData.length > 0;
+    const blueprints = withData.length ? await activities.resolveBlueprints({ names: [...withData.map((c) => c.blueprint), ...(grouped ? [GROUP_BLUEPRINT] : [])] }) : {};
 
     progress.stage = 'resources';
     const resources = await activities.captureResources({
@@ -68,52 +68,71 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
       selection: spec.spec.resources ?? {},
     });
 
-    progress.stage = 'components';
-    const byName = new Map(withData.map((c) => [c.name, c]));
-    const records = new Map<string, ComponentBackupRecord>();
-    const durations = new Map<string, number>();
     const bound = { concurrency: spec.spec.concurrency ?? DEFAULT_CONCURRENCY };
-    const firstError = await runComponents(withData.map((c) => ({ name: c.name })), bound, progress, async (name) => {
-      const component = byName.get(name)!;
-      const childId = `${info.workflowId}/${name}`;
-      const started = Date.now();
-      Object.assign(state(name), { state: 'running', workflowId: childId });
-      const result: RunActionResult = await executeChild(runAction, {
-        workflowId: childId,
-        args: [{
-          blueprint: { inline: blueprints[component.blueprint]!, file: `${component.blueprint}.yaml` },
-          action: 'backup',
+    let records = new Map<string, ComponentBackupRecord>();
+    let durations = new Map<string, number>();
+    let group: ConsistencyGroupResult | undefined;
+    // Each component on its own, with its own consistent cut (the blueprint's backup action).
+    async function backupEach(): Promise<void> {
+      const byName = new Map(withData.map((c) => [c.name, c]));
+      const firstError = await runComponents(withData.map((c) => ({ name: c.name })), bound, progress, async (name) => {
+        const component = byName.get(name)!;
+        const childId = `${info.workflowId}/${name}`;
+        const started = Date.now();
+        Object.assign(state(name), { state: 'running', workflowId: childId });
+        const result: RunActionResult = await executeChild(runAction, {
+          workflowId: childId,
+          args: [{
+            blueprint: { inline: blueprints[component.blueprint]!, file: `${component.blueprint}.yaml` },
+            action: 'backup',
+            target: workloadTarget(component, spec.spec.namespace),
+            options: { ...component.options, ...(component.strategy ? { strategy: component.strategy } : {}) },
+            ...(profile ? { profile } : {}),
+            application,
+            restorePoint: false,
+            ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+          }],
+        });
+        records.set(name, {
+          name,
           target: workloadTarget(component, spec.spec.namespace),
-          options: { ...component.options, ...(component.strategy ? { strategy: component.strategy } : {}) },
-          ...(profile ? { profile } : {}),
-          application,
-          restorePoint: false,
-          ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-        }],
+          blueprint: component.blueprint,
+          ...(component.strategy ? { strategy: component.strategy } : {}),
+          planHash: result.plan.hash,
+          workflowId: childId,
+          artifacts: result.outputArtifacts,
+          phaseOutputs: result.phaseOutputs,
+        });
+        durations.set(name, Date.now() - started);
+        state(name).state = 'succeeded';
       });
-      records.set(name, {
-        name,
-        target: workloadTarget(component, spec.spec.namespace),
-        blueprint: component.blueprint,
-        ...(component.strategy ? { strategy: component.strategy } : {}),
-        planHash: result.plan.hash,
-        workflowId: childId,
-        artifacts: result.outputArtifacts,
-        phaseOutputs: result.phaseOutputs,
-      });
-      durations.set(name, Date.now() - started);
-      state(name).state = 'succeeded';
-    });
-    if (firstError !== undefined) {
-      const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
-      throw ApplicationFailure.create({
-        type: 'ComponentFailed',
-        message: `backup of ${application} failed in component ${failed.join(', ') || '?'}: ${innermostMessage(firstError)}; no restore point was written`,
-        nonRetryable: true,
-        cause: firstError instanceof Error ? firstError : undefined,
-      });
+      if (firstError !== undefined) {
+        const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
+        throw ApplicationFailure.create({
+          type: 'ComponentFailed',
+          message: `backup of ${application} failed in component ${failed.join(', ') || '?'}: ${innermostMessage(firstError)}; no restore point was written`,
+          nonRetryable: true,
+          cause: firstError instanceof Error ? firstError : undefined,
+        });
+      }
     }
 
+    if (grouped) {
+      ({ records, durations, group } = await backupAsGroup({
+        workflowId: info.workflowId,
+        application,
+        namespace: spec.spec.namespace,
+        ...(profile ? { profile } : {}),
+        ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+        components: withData,
+        blueprints,
+        concurrency: bound.concurrency,
+        progress,
+      }));
+    } else {
+      progress.stage = 'components';
+      await backupEach();
+    }
     progress.stage = 'restore point';
     const restorePoint = await activities.writeApplicationRestorePoint({
       workflowId: info.workflowId,
@@ -132,7 +151,9 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
         name: c.name,
         ...(records.get(c.name)?.workflowId ? { workflowId: records.get(c.name)!.workflowId! } : {}),
         durationMs: durations.get(c.name) ?? 0,
+        ...(records.get(c.name)?.quiesceWindowMs !== undefined ? { quiesceWindowMs: records.get(c.name)!.quiesceWindowMs! } : {}),
       })),
+      ...(group ? { consistencyGroup: group } : {}),
       resources: { count: resources.items.length, kinds: resources.kinds },
       durationMs: Date.now() - startedAt,
     };

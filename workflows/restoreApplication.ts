@@ -7,7 +7,7 @@
  * Deterministic code only: Date.now() is workflow time, identical on replay.
  */
 import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { parseAllDocuments } from 'yaml';
+import { hasAction } from '../src/application/blueprint-actions.ts';
 import { planRestore, workloadTarget, type ComponentPlan, type RestorePlan } from '../src/application/restore-plan.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -142,19 +142,25 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
     await waitReady();
 
     const blueprint = component.stored?.blueprint ?? component.spec.blueprint;
-    const source = blueprint ? point.blueprints?.[blueprint] : undefined;
+    // A consistency group's data went through Cairn's volume blueprint; the component's own still validates it.
+    const dataBlueprint = component.stored?.dataBlueprint ?? blueprint;
+    const sourceOf = (name: string) => {
+      const source = point.blueprints?.[name];
+      if (!source) throw ApplicationFailure.create({ type: 'CairnError', message: `restore point ${point.id} keeps no source of blueprint ${name}`, nonRetryable: true });
+      return source;
+    };
     let workflowId: string | undefined;
     let validated = false;
-    if (blueprint) {
-      if (!source) throw ApplicationFailure.create({ type: 'CairnError', message: `restore point ${point.id} keeps no source of blueprint ${blueprint}`, nonRetryable: true });
-      const child = (action: string, id: string, artifacts?: RunActionInput['artifacts']) =>
+    if (blueprint && dataBlueprint) {
+      const source = sourceOf(blueprint);
+      const child = (name: string, action: string, id: string, artifacts?: RunActionInput['artifacts']) =>
         executeChild(runAction, {
           workflowId: id,
           args: [{
-            blueprint: { inline: source, file: `${blueprint}.yaml` },
+            blueprint: { inline: name === blueprint ? source : sourceOf(name), file: `${name}.yaml` },
             action,
             target: workloadTarget(component.spec, plan.targetNamespace),
-            options: { ...component.spec.options, ...(component.stored?.strategy ? { strategy: component.stored.strategy } : {}) },
+            options: name === blueprint ? { ...component.spec.options, ...(component.stored?.strategy ? { strategy: component.stored.strategy } : {}) } : {},
             ...(profile ? { profile } : {}),
             application: point.application,
             ...(artifacts ? { artifacts } : {}),
@@ -166,38 +172,17 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
       if (Object.keys(artifacts).length) {
         workflowId = childId;
         Object.assign(progressOf, { state: 'data', workflowId });
-        await child('restore', childId, artifacts);
+        await child(dataBlueprint, 'restore', childId, artifacts);
         // A data restore may scale the workload down and up again: ready means ready after it.
         await waitReady();
       }
       if (readiness.validate !== false && hasAction(source, 'validate')) {
         progressOf.state = 'validating';
-        await child('validate', `${childId}/validate`);
+        await child(blueprint, 'validate', `${childId}/validate`);
         validated = true;
       }
     }
     progressOf.state = 'ready';
     return { name: component.name, startedAtMs, readyAtMs: Date.now() - startedAt, ...(workflowId ? { workflowId } : {}), validated };
   }
-}
-
-/** Whether a blueprint source declares an action (parsed here: pure, and the source is pinned in the restore point). */
-function hasAction(source: string, action: string): boolean {
-  return actionsOf(source).has(action);
-}
-
-// Parsed once per source and workflow run: parsing is CPU spent inside workflow tasks, on every component.
-const parsedActions = new Map<string, Set<string>>();
-
-function actionsOf(source: string): Set<string> {
-  let actions = parsedActions.get(source);
-  if (!actions) {
-    actions = new Set();
-    for (const document of parseAllDocuments(source)) {
-      const value = document.toJS() as { actions?: Record<string, unknown> } | null;
-      for (const name of Object.keys(value?.actions ?? {})) actions.add(name);
-    }
-    parsedActions.set(source, actions);
-  }
-  return actions;
 }

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ReadApplicationRestorePointInput, ResolveBlueprintsInput, WriteApplicationRestorePointInput } from '../../src/application/types.ts';
+import { SHIPPED_BLUEPRINTS_DIR } from '../../src/application/blueprint-catalog.ts';
+import { RESERVED_BLUEPRINT_PREFIX, type ReadApplicationRestorePointInput, type ResolveBlueprintsInput, type WriteApplicationRestorePointInput } from '../../src/application/types.ts';
 import { canonicalJson } from '../../src/json.ts';
 import type { KubeClients } from '../../src/kube/clients.ts';
 import { kopiaDir } from '../../src/location/layout.ts';
@@ -36,7 +37,12 @@ async function open(deps: ApplicationRestorePointDeps, name: string | undefined)
 export function createResolveBlueprints(deps: ApplicationRestorePointDeps) {
   return async function resolveBlueprints(input: ResolveBlueprintsInput): Promise<Record<string, string>> {
     const sources: Record<string, string> = {};
-    for (const name of [...new Set(input.names)].sort()) sources[name] = (await findBlueprint(name, deps)).text;
+    for (const name of [...new Set(input.names)].sort()) {
+      // Cairn's own blueprints come from Cairn, whatever directories the worker was given: a user's file of the
+      // same name must never change what a consistency group does.
+      const from = name.startsWith(RESERVED_BLUEPRINT_PREFIX) ? { blueprintDirs: [SHIPPED_BLUEPRINTS_DIR] } : deps;
+      sources[name] = (await findBlueprint(name, from)).text;
+    }
     return sources;
   };
 }

@@ -62,13 +62,37 @@ export function checkApplicationSemantics(value: JsonObject, document: SourceDoc
     const start = byName.get(cycle[0]!)!;
     report('dependency-cycle', ['spec', 'components', start.index, 'dependsOn'], `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}`, 'a restore could never start any of them: break the cycle');
   }
-  if (spec.consistencyGroup === true) {
-    // Refused here rather than at backup time: backing components up one by one would silently break the promise of one cut.
-    report('not-implemented', ['spec', 'consistencyGroup'], 'consistency groups (quiesce all → snapshot all → unquiesce all) are not implemented yet', 'remove it: components are then backed up independently, each with its own consistent cut');
-  }
+  if (spec.consistencyGroup === true) checkConsistencyGroup(components, report, blueprints);
   checkPatches(spec, report);
   checkResourceSelection(spec, report);
   return diagnostics;
+}
+
+/**
+ * A consistency group backs up volumes cut together (blueprints/cairn-volume.yaml) between each blueprint's
+ * quiesce and unquiesce actions, so every blueprint must have both, and a component's own strategy does not apply.
+ */
+function checkConsistencyGroup(components: ComponentView[], report: Report, blueprints: KnownBlueprints | undefined): void {
+  const withData = components.filter((c) => typeof c.value.blueprint === 'string');
+  if (!withData.length) {
+    report('empty-group', ['spec', 'consistencyGroup'], 'no component has a blueprint: there is no data to cut together', 'remove consistencyGroup, or give the stateful components their blueprints', 'warning');
+    return;
+  }
+  for (const component of withData) {
+    const at: PathSegment[] = ['spec', 'components', component.index];
+    const strategy = component.value.strategy;
+    if (strategy !== undefined && strategy !== 'snapshot') {
+      report('group-strategy', [...at, 'strategy'], `in a consistency group, component "${component.name}" is backed up as a volume cut with the others, not by strategy "${String(strategy)}"`, 'remove strategy (or write snapshot), or remove consistencyGroup');
+    }
+    const blueprint = blueprints?.get(component.value.blueprint as string);
+    if (!blueprint) continue;
+    const kind = isJsonObject(component.value.workload) ? component.value.workload.kind : undefined;
+    for (const action of ['quiesce', 'unquiesce']) {
+      const kinds = blueprint.actions[action];
+      if (!kinds) report('group-action-missing', [...at, 'blueprint'], `blueprint "${component.value.blueprint as string}" has no ${action} action, which a consistency group runs on every component`, 'add quiesce and unquiesce actions to the blueprint (docs/consistency-groups.md), or remove consistencyGroup');
+      else if (typeof kind === 'string' && !kinds.includes(kind)) report('group-action-missing', [...at, 'workload', 'kind'], `the ${action} action of blueprint "${component.value.blueprint as string}" takes ${kinds.join(', ')}, not ${kind}`);
+    }
+  }
 }
 
 type Report = (code: string, path: PathSegment[], message: string, hint?: string, severity?: 'error' | 'warning') => void;

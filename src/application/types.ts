@@ -12,6 +12,12 @@ export const APPLICATION_API_VERSION = 'cairn.io/v1alpha1';
 export const DEFAULT_CONCURRENCY = 9;
 /** Label on ConfigMaps that hold an Application spec under the key `application.yaml`. */
 export const APPLICATION_LABEL = 'cairn.io/application';
+/**
+ * Cairn's own blueprint (blueprints/cairn-volume.yaml) for consistency groups: group snapshot, per-component
+ * volume export and restore. Names with this prefix always resolve to Cairn's copy.
+ */
+export const GROUP_BLUEPRINT = 'cairn-volume';
+export const RESERVED_BLUEPRINT_PREFIX = 'cairn-';
 
 /** `kind: Application`: what an application is made of and how to back it up and bring it back. */
 export interface ApplicationSpec {
@@ -180,11 +186,26 @@ export interface ComponentBackupResult {
   /** The component's child runAction, when it has a blueprint. */
   workflowId?: string;
   durationMs: number;
+  /** In a consistency group: from the component's quiesce to its unquiesce (empty when its engine holds nothing). */
+  quiesceWindowMs?: number;
+}
+
+/** How a consistency group's cut was taken. */
+export interface ConsistencyGroupResult {
+  /** The group snapshot (deleted once every volume was exported). */
+  snapshot: string;
+  /** `VolumeGroupSnapshot`, or `VolumeSnapshots` requested at once where the cluster has no group API. */
+  method: string;
+  /** Component → the PVC its quiesce named, which the group cut. */
+  pvcs: Record<string, string>;
+  /** Set when the group snapshot could not be deleted after the export (the backup itself is complete). */
+  leftover?: string;
 }
 
 export interface ApplicationBackupResult {
   restorePoint: RestorePointRef;
   components: ComponentBackupResult[];
+  consistencyGroup?: ConsistencyGroupResult;
   resources: { count: number; kinds: Record<string, number> };
   durationMs: number;
 }
@@ -363,13 +384,13 @@ export interface ApplicationActivities extends DrillActivities {
 export interface ApplicationProgress {
   operation: 'backup' | 'restore';
   application: string;
-  stage: 'loading' | 'resources' | 'foundation' | 'components' | 'rest' | 'restore point' | 'done' | 'failed';
+  stage: 'loading' | 'resources' | 'quiesce' | 'group snapshot' | 'unquiesce' | 'export' | 'foundation' | 'components' | 'rest' | 'restore point' | 'done' | 'failed';
   components: ComponentProgress[];
 }
 
 export interface ComponentProgress {
   name: string;
-  state: 'pending' | 'resources' | 'waiting ready' | 'data' | 'validating' | 'running' | 'ready' | 'succeeded' | 'failed' | 'cancelled' | 'not started';
+  state: 'pending' | 'quiescing' | 'quiesced' | 'resources' | 'waiting ready' | 'data' | 'validating' | 'running' | 'ready' | 'succeeded' | 'failed' | 'cancelled' | 'not started';
   workflowId?: string;
   error?: string;
 }

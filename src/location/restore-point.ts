@@ -64,6 +64,10 @@ export interface ComponentRestorePoint {
   /** `<kind>/<namespace>/<name>` of the component's workload at backup time. */
   target: string;
   blueprint?: string;
+  /** The blueprint whose `restore` puts the data back when it is not `blueprint`: `cairn-volume` in a consistency group. */
+  dataBlueprint?: string;
+  /** In a consistency group: how long the component was quiesced. */
+  quiesceWindowMs?: number;
   strategy?: string;
   planHash?: string;
   workflowId?: string;

@@ -92,10 +92,28 @@ describe('Application spec: valid documents', () => {
 });
 
 describe('Application spec: every error names file:line:column and the field path', () => {
-  it('refuses a consistency group, which is not implemented, at its line rather than at backup time', () => {
-    const diagnostics = check(`${VALID}  consistencyGroup: true\n`, 'group.yaml');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.path]), [['not-implemented', 'error', 'spec.consistencyGroup']]);
-    assert.equal(diagnostics[0]!.line, VALID.split('\n').length);
+  it('checks a consistency group: every blueprint needs quiesce and unquiesce for the workload kind, and no other strategy', () => {
+    const blueprints = new Map([
+      ['postgresql', { actions: { backup: ['StatefulSet'], restore: ['StatefulSet'], quiesce: ['StatefulSet'], unquiesce: ['StatefulSet'] } }],
+      ['mysql', { actions: { backup: ['StatefulSet'], restore: ['StatefulSet'] } }],
+    ]);
+    const grouped = `${VALID}  consistencyGroup: true\n`;
+    assert.deepEqual(validateApplicationText(grouped, 'group.yaml', { blueprints }).diagnostics, []);
+
+    const text = grouped
+      .replace('      blueprint: postgresql\n', '      blueprint: postgresql\n      strategy: logical\n')
+      .replace('    - name: api\n      workload: { kind: Deployment, name: api }\n', '    - name: api\n      workload: { kind: StatefulSet, name: api }\n      blueprint: mysql\n');
+    const diagnostics = validateApplicationText(text, 'group.yaml', { blueprints }).diagnostics;
+    assert.deepEqual(places(diagnostics), [
+      '11:17 group-strategy spec.components[0].strategy',
+      '14:18 group-action-missing spec.components[1].blueprint',
+      '14:18 group-action-missing spec.components[1].blueprint',
+    ]);
+    assert.match(diagnostics[1]!.message, /blueprint "mysql" has no quiesce action/);
+    assert.match(diagnostics[2]!.message, /no unquiesce action/);
+
+    const stateless = grouped.replace('      blueprint: postgresql\n', '');
+    assert.deepEqual(check(stateless).map((d) => [d.code, d.severity]), [['empty-group', 'warning']]);
   });
 
   it('reports schema errors at the offending field, all of them in one run', () => {
