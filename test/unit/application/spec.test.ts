@@ -93,7 +93,7 @@ describe('Application spec: valid documents', () => {
 
 describe('Application spec: every error names file:line:column and the field path', () => {
   it('checks a consistency group: every blueprint needs quiesce and unquiesce for the workload kind, and no other strategy', () => {
-    const blueprints = new Map([
+    const blueprints = new Map<string, { actions: Record<string, string[]> }>([
       ['postgresql', { actions: { backup: ['StatefulSet'], restore: ['StatefulSet'], quiesce: ['StatefulSet'], unquiesce: ['StatefulSet'] } }],
       ['mysql', { actions: { backup: ['StatefulSet'], restore: ['StatefulSet'] } }],
     ]);
