@@ -89,6 +89,19 @@ it('the watchdog unlocks after options.quiesceTimeout; unquiesce then fails nami
   assert.equal(await sql('SELECT COUNT(*) FROM shop.t'), '3');
 });
 
+it('a lock lost before unquiesce (its session killed) fails unquiesce: the snapshot is not known to be inside it', async () => {
+  const quiesce = await harness.run('quiesce', { label: 'quiesce-lost' });
+  const session = quiesce.outputArtifacts.quiesced!.KeyValue.session!;
+  // The holder's client ends: the server drops the lock with its session.
+  const killed = await execInPod(harness.clients, harness.namespace, POD, 'mysql', ['sh', '-c', `pkill -P "$(cat /tmp/cairn-quiesce/${session}/holder.pid)" -x mariadb || pkill -P "$(cat /tmp/cairn-quiesce/${session}/holder.pid)" -x mysql`]);
+  assert.equal(killed.exitCode, 0, killed.stderr);
+  await execUntilSuccess(harness.clients, harness.namespace, POD, 'mysql', ['mysql', '-e', 'SET SESSION lock_wait_timeout = 1; INSERT INTO shop.t VALUES (10)']);
+  await assert.rejects(harness.run('unquiesce', { label: 'unquiesce-lost', artifacts: quiesce.outputArtifacts }), (error) => {
+    assert.match(innermostMessage(error), /the locking session failed, the lock was lost: the session ended while it held the lock/);
+    return true;
+  });
+});
+
 it('a quiesce whose lock times out leaves nothing held; options.pvc that pod 0 does not mount is refused before any lock', async () => {
   const before = await sessionFiles();
   // A session holding a table's write lock makes FLUSH TABLES WITH READ LOCK wait past options.lockWaitTimeout.
