@@ -122,7 +122,7 @@ async function leftovers(namespace: string): Promise<string[]> {
 }
 
 describe('an application backed up as a consistency group', () => {
-  it('cuts both databases at one instant, releases MySQL, exports both volumes and restores them consistently', async () => {
+  it('cuts both databases at one instant, releases MySQL, exports both volumes and restores them consistently', async (t) => {
     const application = uniqueTaskQueue('group-app');
     const writer = startWriter(source.name);
     let result: ApplicationBackupResult;
@@ -167,6 +167,7 @@ describe('an application backed up as a consistency group', () => {
     assert.deepEqual(restored.components.map((c) => [c.name, c.validated]), [['mysql', true], ['postgres', true]]);
 
     const cut = await maxCut(target);
+    t.diagnostic(`cut: postgres ${cut.postgres}, mysql ${cut.mysql}; written by the end: ${writer.written()}; method ${result.consistencyGroup.method}; windows ${JSON.stringify(result.components.map((c) => [c.name, c.quiesceWindowMs]))}`);
     assert.ok(cut.mysql >= 5, `MySQL came back with ${cut.mysql} rows`);
     // One instant: PostgreSQL is never behind MySQL, and ahead by at most the one commit in flight at the cut.
     assert.ok(cut.postgres === cut.mysql || cut.postgres === cut.mysql + 1, `PostgreSQL at ${cut.postgres}, MySQL at ${cut.mysql}`);
