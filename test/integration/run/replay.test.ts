@@ -5,17 +5,23 @@ import { it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../../src/worker/worker.ts';
 
-// Histories recorded from earlier versions of the workflow code (test/support/record-histories.ts). A change
-// to workflows/ that would make running workflows misbehave on replay fails here, before it reaches a worker.
+// Histories recorded from earlier versions of the workflow code (test/support/record-histories.ts for runAction;
+// application-*.json from the application tests' runs before consistency groups existed, group-*.json from the
+// consistency-group test). A change to workflows/ that would make running workflows misbehave on replay fails
+// here, before it reaches a worker.
 const DIR = join(import.meta.dirname, '../../fixtures/histories');
 
 it('the current workflow code replays every recorded history without nondeterminism', async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
   assert.ok(files.length >= 5, 'history fixtures are present');
-  const histories = await Promise.all(files.map(async (file) => ({ workflowId: file, history: JSON.parse(await readFile(join(DIR, file), 'utf8')) as object })));
+  // Replayed under its own workflow ID: child workflow IDs are derived from it.
+  const histories = await Promise.all(files.map(async (file) => {
+    const history = JSON.parse(await readFile(join(DIR, file), 'utf8')) as { events: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] };
+    return { workflowId: history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? file, file, history };
+  }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'cairn-determinism' }, histories)) {
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    if (result.error) failures.push(`${histories.find((h) => h.workflowId === result.workflowId)?.file ?? result.workflowId}: ${result.error.message}`);
   }
   assert.deepEqual(failures, []);
 });
