@@ -16,7 +16,7 @@ import type { JsonValue } from '../../src/json.ts';
 import { execInPod, tail } from '../kube/exec.ts';
 import type { Repository } from '../kopia/repository.ts';
 import { openSnapshotFileReader, openSnapshotWriter, type SnapshotEntry, type StreamSnapshotOptions } from '../kopia/snapshots.ts';
-import { countedCommand, readStreamReport, streamVerdict } from './stream-report.ts';
+import { countedCommand, countedInputScript, inputVerdict, readStreamReport, streamVerdict } from './stream-report.ts';
 import type { FunctionContext } from './types.ts';
 
 export interface PodCommand {
@@ -180,14 +180,18 @@ export async function restoreIntoCommand(
   });
   const stopBeating = heartbeatEvery(context, () => ({ bytes, totalBytes: snapshot.size }));
   try {
-    const command = ['sh', '-c', `head -c ${snapshot.size} | ${shellCommand}`];
+    const command = ['sh', '-c', countedInputScript(snapshot.size, shellCommand)];
     const result = await execInPod(context.kube().config, { ...target, command, stdin, signal: stop.signal }).catch((error: unknown) => {
       throw kopiaFailure ? new Error(kopiaFailure) : error;
     });
     execDone = true;
+    const report = readStreamReport(result.stderr);
     if (result.exitCode !== 0) {
-      throw new Error(`${label} exited ${result.exitCode} in ${target.namespace}/${target.pod} (${target.container}) after ${bytes} of ${snapshot.size} bytes${result.stderr ? `; stderr:\n${tail(result.stderr)}` : ''}`);
+      throw new Error(`${label} exited ${result.exitCode} in ${target.namespace}/${target.pod} (${target.container}) after ${bytes} of ${snapshot.size} bytes${report.stderr.trim() ? `; stderr:\n${tail(report.stderr)}` : ''}`);
     }
+    const verdict = inputVerdict(report, snapshot.size);
+    // Retried: the restore commands start from a clean slate (blueprints drop what they restore first).
+    if (!verdict.ok) throw new Error(`${label} in ${target.namespace}/${target.pod} (${target.container}) ${verdict.message}`);
     return { bytes: snapshot.size };
   } finally {
     execDone = true;

@@ -1,5 +1,5 @@
 /**
- * The pod's own account of a stream it sent. An exec can end with exit status 0 while the tail of stdout never
+ * The pod's own account of a stream it sent, or received. An exec can end with exit status 0 while the tail of stdout never
  * arrived (seen on a loaded machine: a tar stream cut at a record boundary, so kopia took it for whole). So the
  * command's stdout goes through `dd` in the pod, which counts every byte it passes on, and the command's exit
  * status is reported on stderr; a snapshot is committed only when the pod's count equals what arrived.
@@ -53,5 +53,22 @@ export function streamVerdict(execExitCode: number, report: StreamReport, receiv
     return { ok: false, message: `ended without the pod's end-of-stream report after ${received} bytes: the stream may have been cut` };
   }
   if (report.bytes !== received) return { ok: false, message: `sent ${report.bytes} bytes but ${received} arrived: the stream was cut` };
+  return { ok: true };
+}
+
+/**
+ * `sh -c` script for the other direction: exactly `size` bytes of stdin go through dd (which counts what reached
+ * the command) into `shellCommand`, then the command's exit status is reported and returned. Without the count,
+ * a restore whose input was cut short where a real kubelet delivers the end of stdin (a SQL dump ending on a
+ * statement boundary, a tar archive on a record boundary) would end with status 0 and look whole.
+ */
+export function countedInputScript(size: number, shellCommand: string): string {
+  return `{ head -c ${size} | dd bs=65536 2>&3 | {\n${shellCommand}\n}; status=$?; echo "cairn-exit=$status" >&3; exit $status; } 3>&2`;
+}
+
+/** Whether a restore command that exited 0 received all `expected` bytes, by the pod's own count. */
+export function inputVerdict(report: StreamReport, expected: number): StreamVerdict {
+  if (report.bytes === undefined) return { ok: false, message: `ended without the pod's count of the bytes it received (${expected} were sent): the stream may have been cut` };
+  if (report.bytes !== expected) return { ok: false, message: `received ${report.bytes} of the ${expected} bytes sent: the stream was cut` };
   return { ok: true };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { it } from 'node:test';
-import { countedCommand, readStreamReport, streamVerdict } from '../../activities/functions/stream-report.ts';
+import { countedCommand, countedInputScript, inputVerdict, readStreamReport, streamVerdict } from '../../activities/functions/stream-report.ts';
 
 // The wrapper is run here by the host's real sh and dd, as the pod runs it.
 function stdoutOf(command: string[]): Buffer {
@@ -45,4 +45,38 @@ it('reads the summary of GNU, busybox and BSD dd', () => {
   for (const line of ['1234 bytes (1.2 kB, 1.2 KiB) copied, 0.001 s, 1.2 MB/s', '1234 bytes (1.2KB) copied, 0.000213 seconds, 5.5MB/s', '1234 bytes transferred in 0.000102 secs (12098039 bytes/sec)']) {
     assert.equal(readStreamReport(`cairn-exit=0\n0+3 records in\n0+3 records out\n${line}\n`).bytes, 1234, line);
   }
+});
+
+// The restore direction: the pod counts what reached the command.
+function feed(size: number, sent: number, command: string): { status: number | null; stdout: string; report: ReturnType<typeof readStreamReport> } {
+  const result = spawnSync('sh', ['-c', countedInputScript(size, command)], { input: Buffer.alloc(sent, 7), encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, report: readStreamReport(result.stderr) };
+}
+
+it('a restore command gets exactly the snapshot\'s bytes, counted by the pod, and a script of several lines runs whole', () => {
+  const whole = feed(300_000, 300_000, 'wc -c\necho restored >&2');
+  assert.equal(whole.status, 0);
+  assert.equal(whole.stdout.trim(), '300000');
+  assert.equal(whole.report.exitCode, 0);
+  assert.equal(whole.report.stderr.trim(), 'restored');
+  assert.deepEqual(inputVerdict(whole.report, 300_000), { ok: true });
+  // Bytes after the snapshot's size (kwok never ends stdin) never reach the command.
+  assert.equal(feed(1000, 5000, 'wc -c').stdout.trim(), '1000');
+});
+
+it('a restore whose input was cut short fails though the command exited 0', () => {
+  const cut = feed(300_000, 200_000, 'cat >/dev/null');
+  assert.equal(cut.status, 0, 'the command itself saw a clean end of input');
+  const verdict = inputVerdict(cut.report, 300_000);
+  assert.equal(verdict.ok, false);
+  assert.match(!verdict.ok ? verdict.message : '', /received 200000 of the 300000 bytes sent: the stream was cut/);
+  const silent = inputVerdict(readStreamReport('some output'), 10);
+  assert.match(!silent.ok ? silent.message : '', /without the pod's count/);
+});
+
+it('a failing restore command keeps its own exit status', () => {
+  const failed = feed(100, 100, 'cat >/dev/null; echo "ERROR 1064" >&2; exit 5');
+  assert.equal(failed.status, 5);
+  assert.equal(failed.report.exitCode, 5);
+  assert.equal(failed.report.stderr.trim(), 'ERROR 1064');
 });
