@@ -17,6 +17,7 @@ import { criticalPath, simulateSchedule, type DagNode } from '../src/application
 import type { ApplicationActivities, ApplicationRestoreResult, ApplicationSpec, ComponentSpec } from '../src/application/types.ts';
 import type { ComponentRestorePoint, RestorePoint } from '../src/location/restore-point.ts';
 import type { CairnActivities, PhaseInvocation } from '../src/run/types.ts';
+import { createAuthorizeApplication } from '../activities/application/authorize-application.ts';
 import { createCompileAction } from '../activities/compile-action.ts';
 import { WORKFLOWS_PATH } from '../src/worker/worker.ts';
 import { temporalFixture } from '../test/support/temporal.ts';
@@ -98,6 +99,8 @@ function activities(): Partial<CairnActivities & ApplicationActivities> {
   const point = restorePoint();
   return {
     compileAction: createCompileAction({ blueprintDirs: [] }),
+    // The real check, with authorization not enforced (the worker's default): it returns without a cluster.
+    authorizeApplication: createAuthorizeApplication({ kube: () => { throw new Error('the bench has no cluster'); } }),
     runPhase: async (input: PhaseInvocation) => {
       await sleep(Number(input.options.restoreMs ?? 0));
       return { outputs: {} };
