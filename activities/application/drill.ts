@@ -17,7 +17,7 @@ import {
   type InspectDrillSourceInput,
 } from '../../src/application/types.ts';
 import { describeRequester, subjectOf } from '../../src/authz/identity.ts';
-import { roleGranting } from '../../src/authz/verbs.ts';
+import { CAIRN_API_GROUP, OPERATOR_ROLES, RUNS_RESOURCE } from '../../src/authz/verbs.ts';
 import { isJsonObject, type JsonObject } from '../../src/json.ts';
 import type { RunRequester } from '../../src/run/types.ts';
 import { waitForDefaultServiceAccount } from '../../src/kube/apply.ts';
@@ -187,21 +187,33 @@ export function createDeleteDrillNamespace(deps: DrillDeps) {
 
 /**
  * A namespace-scoped operator may restore their namespace but holds no rights in the drill's fresh namespace:
- * the drill (after the requester passed the check on the source) binds them as restore operator there, and the
- * binding goes with the namespace.
+ * the drill (after the requester passed the check on the source) grants them the restore operator's verbs
+ * there, and the grant goes with the namespace. A Role of its own rather than a binding to the shipped
+ * ClusterRole: the drill must work where the chart's operator roles are not installed (rbac.operatorRoles=false).
  */
 async function bindRequester(kube: KubeClients, namespace: string, requester: RunRequester): Promise<void> {
   const subject = subjectOf(requester);
   if (!subject) throw ApplicationFailure.nonRetryable(`requestedBy ${describeRequester(requester)} names no user or ServiceAccount`, 'CairnError');
   const [saNamespace, saName] = requester.serviceAccount?.split('/') ?? [];
-  const body: k8s.V1RoleBinding = {
-    metadata: { name: DRILL_REQUESTER_BINDING, labels: { [DRILL_LABEL]: namespace } },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleGranting('restore')! },
+  const rbac = kube.config.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const metadata = { name: DRILL_REQUESTER_BINDING, labels: { [DRILL_LABEL]: namespace } };
+  const role: k8s.V1Role = {
+    metadata,
+    rules: [{ apiGroups: [CAIRN_API_GROUP], resources: [RUNS_RESOURCE], verbs: [...OPERATOR_ROLES['cairn-restore-operator']] }],
+  };
+  const binding: k8s.V1RoleBinding = {
+    metadata,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: DRILL_REQUESTER_BINDING },
     subjects: saNamespace && saName ? [{ kind: 'ServiceAccount', name: saName, namespace: saNamespace }] : [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: subject.user }],
   };
   try {
-    await kube.config.makeApiClient(k8s.RbacAuthorizationV1Api).createNamespacedRoleBinding({ namespace, body });
+    await rbac.createNamespacedRole({ namespace, body: role }).catch((error: unknown) => {
+      if (statusCodeOf(error) !== 409) throw error;
+    });
+    await rbac.createNamespacedRoleBinding({ namespace, body: binding }).catch((error: unknown) => {
+      if (statusCodeOf(error) !== 409) throw error;
+    });
   } catch (error) {
-    if (statusCodeOf(error) !== 409) throw new Error(`cannot bind the drill's requester in ${namespace}: ${apiErrorMessage(error)}`);
+    throw new Error(`cannot grant the drill's requester the restore operator's verbs in ${namespace}: ${apiErrorMessage(error)}`);
   }
 }

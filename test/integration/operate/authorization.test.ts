@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { DrillReport } from '../../../src/application/types.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -218,6 +219,37 @@ it('Application backups and restores are checked as a whole, before any resource
     decisions.map((line) => [line.outcome, line.what.action, line.where.namespace]),
     [['denied', 'backup', other.name], ['allowed', 'backup', own.name], ['denied', 'restore', other.name]],
   );
+});
+
+it('a drill by a namespace-scoped operator runs its restore in the drill namespace under a grant that goes with it', async () => {
+  const audit = join(mkdtempSync(join(tmpdir(), 'cairn-audit-')), 'cli.jsonl');
+  const name = `drill-${own.name.slice(-8)}`;
+  const file = join(mkdtempSync(join(tmpdir(), 'cairn-authz-drill-')), `${name}.yaml`);
+  // No workload to wait for: what is restored is the namespace's objects, under the worker's authorization.
+  writeFileSync(file, `apiVersion: cairn.io/v1alpha1\nkind: Application\nmetadata: {name: ${name}}\nspec:\n  namespace: ${own.name}\n  components: [{name: web, workload: {kind: Deployment, name: web}, readiness: {workload: false}}]\n  resources: {includeKinds: [ConfigMap]}\n`);
+  await kube.core.createNamespacedConfigMap({ namespace: own.name, body: { metadata: { name: 'drilled' }, data: { colour: 'green' } } });
+  const backedUp = await cairnAs(alice, audit, 'backup', file, '--wait', '--output', 'json');
+  assert.equal(backedUp.code, 0, backedUp.stderr);
+
+  // Alice holds restore rights in her namespace only; the drill namespace is new. The drill grants them there.
+  const drill = await cairnAs(alice, audit, 'drill', name, '--output', 'json');
+  assert.equal(drill.code, 0, `${drill.stdout}\n${drill.stderr}`);
+  const report = { report: JSON.parse(drill.stdout) as DrillReport };
+  assert.equal(report.report.passed, true, JSON.stringify(report.report.checks));
+  assert.ok(report.report.namespace.startsWith(`${own.name}-drill-`), report.report.namespace);
+  assert.equal(report.report.cleanedUp, true);
+
+  const decisions = auditLines(workerAudit).filter((line) => line.action === 'run.authorize' && line.what.application === name);
+  assert.deepEqual(
+    decisions.map((line) => [line.outcome, line.what.action, line.where.namespace]),
+    [['allowed', 'backup', own.name], ['allowed', 'restore', own.name], ['allowed', 'restore', report.report.namespace]],
+    'the source was checked for the drill, and the drill\'s own restore passed the check in the drill namespace',
+  );
+  // The grant went with the namespace: alice holds nothing there any more.
+  const review = await kube.config.makeApiClient((await import('@kubernetes/client-node')).AuthorizationV1Api).createSubjectAccessReview({
+    body: { spec: { user: alice.name, groups: ['team-a'], resourceAttributes: { group: 'cairn.io', resource: 'runs', verb: 'restore', namespace: report.report.namespace } } },
+  });
+  assert.equal(review.status?.allowed, false);
 });
 
 function activityTypes(history: Awaited<ReturnType<ReturnType<TemporalFixture['client']['workflow']['getHandle']>['fetchHistory']>>): string[] {
