@@ -20,7 +20,7 @@ import {
 } from '../src/application/types.ts';
 import { innermostMessage } from '../src/diagnostics.ts';
 import type { RunActionResult } from '../src/run/types.ts';
-import { runComponents } from './component-dag.ts';
+import { backupRecord, failedComponents, runComponents } from './component-dag.ts';
 import { backupAsGroup } from './consistency-group.ts';
 import { runAction } from './runAction.ts';
 
@@ -93,24 +93,19 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
             ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
           }],
         });
-        records.set(name, {
+        records.set(name, backupRecord({
           name,
           target: workloadTarget(component, spec.spec.namespace),
           blueprint: component.blueprint,
           ...(component.strategy ? { strategy: component.strategy } : {}),
-          planHash: result.plan.hash,
-          workflowId: childId,
-          artifacts: result.outputArtifacts,
-          phaseOutputs: result.phaseOutputs,
-        });
+        }, childId, result));
         durations.set(name, Date.now() - started);
         state(name).state = 'succeeded';
       });
       if (firstError !== undefined) {
-        const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
         throw ApplicationFailure.create({
           type: 'ComponentFailed',
-          message: `backup of ${application} failed in component ${failed.join(', ') || '?'}: ${innermostMessage(firstError)}; no restore point was written`,
+          message: `backup of ${application} failed in component ${failedComponents(progress)}: ${innermostMessage(firstError)}; no restore point was written`,
           nonRetryable: true,
           cause: firstError instanceof Error ? firstError : undefined,
         });

@@ -6,7 +6,8 @@
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { runDag, type DagNode, type RunDagOptions } from '../src/application/dag.ts';
-import type { ApplicationProgress } from '../src/application/types.ts';
+import type { ApplicationProgress, ComponentBackupRecord } from '../src/application/types.ts';
+import type { RunActionResult } from '../src/run/types.ts';
 import { innermostMessage } from '../src/diagnostics.ts';
 
 /** Runs `work` for every node; resolves to the first failure, or undefined when every component succeeded. */
@@ -35,4 +36,14 @@ export async function runComponents(
     for (const name of outcome.notStarted) state(name).state = 'not started';
   }).catch((error: unknown) => void (firstError ??= error));
   return firstError;
+}
+
+/** The components that failed, for a failure message (`?` when none is marked: the scope itself failed). */
+export function failedComponents(progress: ApplicationProgress): string {
+  return progress.components.filter((c) => c.state === 'failed').map((c) => c.name).join(', ') || '?';
+}
+
+/** What a component's backup child leaves for the restore point: its plan, artifacts and phase outputs. */
+export function backupRecord(component: Omit<ComponentBackupRecord, 'planHash' | 'workflowId' | 'artifacts' | 'phaseOutputs'>, workflowId: string, result: RunActionResult): ComponentBackupRecord {
+  return { ...component, planHash: result.plan.hash, workflowId, artifacts: result.outputArtifacts, phaseOutputs: result.phaseOutputs };
 }

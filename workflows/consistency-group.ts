@@ -18,7 +18,7 @@ import {
 import { innermostMessage } from '../src/diagnostics.ts';
 import type { JsonObject } from '../src/json.ts';
 import type { ArtifactValue, RunActionResult, RunRequester } from '../src/run/types.ts';
-import { runComponents } from './component-dag.ts';
+import { backupRecord, failedComponents, runComponents } from './component-dag.ts';
 import { runAction } from './runAction.ts';
 
 export type DataComponent = ComponentSpec & { blueprint: string };
@@ -155,23 +155,18 @@ export async function backupAsGroup(input: GroupBackupInput): Promise<GroupBacku
       const started = Date.now();
       Object.assign(state(name), { state: 'running', workflowId: childId });
       const result = await run(GROUP_BLUEPRINT, 'backup', targetOf(c), childId, { pvc, volumeSnapshot: volumeSnapshot! });
-      records.set(name, {
+      records.set(name, backupRecord({
         name,
         target: targetOf(c),
         blueprint: c.blueprint,
         dataBlueprint: GROUP_BLUEPRINT,
         ...(windows.has(name) ? { quiesceWindowMs: windows.get(name)! } : {}),
-        planHash: result.plan.hash,
-        workflowId: childId,
-        artifacts: result.outputArtifacts,
-        phaseOutputs: result.phaseOutputs,
-      });
+      }, childId, result));
       durations.set(name, Date.now() - started);
       state(name).state = 'succeeded';
     });
     if (firstError !== undefined) {
-      const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
-      fail(`exporting component ${failed.join(', ') || '?'} failed: ${innermostMessage(firstError)}`, firstError);
+      fail(`exporting component ${failedComponents(progress)} failed: ${innermostMessage(firstError)}`, firstError);
     }
     const leftover = await dropGroupSnapshot();
     return {

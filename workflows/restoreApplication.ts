@@ -22,7 +22,7 @@ import {
 import { innermostMessage } from '../src/diagnostics.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { RunActionInput } from '../src/run/types.ts';
-import { runComponents } from './component-dag.ts';
+import { failedComponents, runComponents } from './component-dag.ts';
 import { runAction } from './runAction.ts';
 
 export const restoreProgressQuery = defineQuery<ApplicationProgress>('progress');
@@ -102,9 +102,8 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
     results.set(name, await restoreComponent(byName.get(name)!));
   });
   if (firstError !== undefined) {
-    const failed = progress.components.filter((c) => c.state === 'failed').map((c) => c.name);
     const skipped = progress.components.filter((c) => c.state === 'not started').map((c) => c.name);
-    fail('ComponentFailed', `restore of ${point.application} failed in component ${failed.join(', ') || '?'}${skipped.length ? ` (not started: ${skipped.join(', ')})` : ''}: ${innermostMessage(firstError)}`, firstError);
+    fail('ComponentFailed', `restore of ${point.application} failed in component ${failedComponents(progress)}${skipped.length ? ` (not started: ${skipped.join(', ')})` : ''}: ${innermostMessage(firstError)}`, firstError);
   }
   const rtoMs = Date.now() - startedAt;
 
