@@ -28,7 +28,7 @@ describe('cairn validate with Applications', () => {
     const { code, stdout } = await cairn('validate', join(ROOT, 'examples/applications'), join(ROOT, 'blueprints'));
     assert.equal(code, 0, stdout);
     assert.match(stdout, /ok {3}\S*shop\.yaml: shop \(Application: postgres, api, worker\)/);
-    assert.match(stdout, /\d+ files, \d+ valid blueprints, 2 valid applications, 0 errors, 0 warnings/);
+    assert.match(stdout, /\d+ files, \d+ valid blueprints, 3 valid applications, 0 errors, 0 warnings/);
   });
 
   it('exits 1 listing every problem of an Application with file:line:column', async () => {

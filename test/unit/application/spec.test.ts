@@ -39,7 +39,7 @@ function places(diagnostics: Diagnostic[]): string[] {
 
 describe('Application spec: valid documents', () => {
   it('accepts the shipped example Applications', async () => {
-    for (const file of ['shop.yaml', 'mysql-app.yaml']) {
+    for (const file of ['shop.yaml', 'mysql-app.yaml', 'orders-payments.yaml']) {
       const path = join(ROOT, 'examples/applications', file);
       const result = validateApplicationText(await readFile(path, 'utf8'), path, { blueprints: await readBlueprintCatalog([SHIPPED_BLUEPRINTS_DIR]) });
       assert.deepEqual(result.diagnostics, [], file);
