@@ -4,13 +4,18 @@
  * a secret.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import type { Worker } from '@temporalio/worker';
+import { createManifests } from '../../src/kube/apply.ts';
 import type { JsonObject } from '../../src/json.ts';
 import type { RunActionResult } from '../../src/run/types.ts';
-import { execInPod } from './pod-runtime/testing.ts';
+import { execInPod, waitForPod } from './pod-runtime/testing.ts';
 import { findSecret, historyJson } from './secret-scan.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from './stack.ts';
 import { ensureTemporalBinary, inProcessWorker, temporalFixture, type TemporalFixture } from './temporal.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
 
 export interface BlueprintHarness {
   clients: KubeClients;
@@ -112,4 +117,39 @@ export async function leftoverSnapshotObjects(harness: BlueprintHarness): Promis
   const snapshots = (await harness.clients.custom.listNamespacedCustomObject({ group: 'snapshot.storage.k8s.io', version: 'v1', namespace: harness.namespace, plural: 'volumesnapshots' })) as { items: { metadata?: { name?: string } }[] };
   const claims = await harness.clients.core.listNamespacedPersistentVolumeClaim({ namespace: harness.namespace });
   return { volumeSnapshots: snapshots.items.map((s) => s.metadata?.name ?? ''), claims: claims.items.map((c) => c.metadata?.name ?? '').sort() };
+}
+
+/** Ready as the examples' probes say: running, every container ready. */
+export async function waitForReadyPod(harness: BlueprintHarness, pod: string): Promise<void> {
+  await waitForPod(harness.clients, harness.namespace, pod, 'ready', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+}
+
+/**
+ * A harness on the shipped `<database>` blueprint whose target, the StatefulSet `<database>`, is
+ * examples/<database>-app: its config first, with the Secret `<database>-credentials` given `credentials` of this
+ * run's own (the canary of the history scans), then the StatefulSet; resolves once `ready` (by default: pod
+ * `<database>-0` ready) does. A failed setup closes the harness, which no after() could reach.
+ */
+export async function exampleDatabaseHarness(
+  prefix: string,
+  database: string,
+  credentials: Record<string, string>,
+  ready: (harness: BlueprintHarness) => Promise<void> = (harness) => waitForReadyPod(harness, `${database}-0`),
+): Promise<BlueprintHarness> {
+  const harness = await blueprintHarness(prefix, database, (namespace) => `statefulset/${namespace}/${database}`);
+  const { clients, namespace } = harness;
+  const example = join(ROOT, 'examples', `${database}-app`);
+  try {
+    await createManifests(clients, example, namespace, (file) => file.startsWith('00-config.'));
+    await clients.core.patchNamespacedSecret(
+      { name: `${database}-credentials`, namespace, body: { stringData: credentials } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await createManifests(clients, example, namespace, (file) => file.startsWith(`10-${database}.`));
+    await ready(harness);
+  } catch (error) {
+    await harness.close();
+    throw error;
+  }
+  return harness;
 }
