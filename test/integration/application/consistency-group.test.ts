@@ -11,7 +11,8 @@ import { listRestorePoints, readRestorePoint } from '../../../activities/locatio
 import { openNamedLocation } from '../../../activities/location/location.ts';
 import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, uniqueTaskQueue, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { inProcessWorker, killSpawnedWorkers, spawnWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import type { ApplicationProgress } from '../../../src/application/types.ts';
 
 // Two databases of one application, MariaDB (the mysql blueprint) and PostgreSQL, written by one client that
 // commits n to PostgreSQL and then n to MySQL, over and over. Backed up as a consistency group, the two must
@@ -42,6 +43,7 @@ before(async () => {
 });
 
 after(async () => {
+  await killSpawnedWorkers();
   worker?.shutdown();
   await running;
   await source?.cleanup();
@@ -194,6 +196,48 @@ describe('an application backed up as a consistency group', () => {
     const location = await openNamedLocation(undefined, () => clients);
     const { points } = await listRestorePoints(location, { application });
     assert.deepEqual(points, []);
+    assert.deepEqual(await leftovers(source.name), []);
+  });
+
+  it('survives a worker killed while the databases are held: another worker cuts, releases them and finishes', async (t) => {
+    const application = uniqueTaskQueue('group-crash');
+    const taskQueue = `${fixture.taskQueue}-crash`;
+    const workerArgs = ['--blueprints', join(ROOT, 'test/fixtures/application'), '--blueprints', join(ROOT, 'blueprints')];
+    const first = await spawnWorker({ ...fixture, taskQueue }, { args: workerArgs });
+    await first.ready;
+    const workflowId = `${fixture.taskQueue}-crash`;
+    const group = spec(application, [mysql, { name: 'postgres', workload: { kind: 'StatefulSet', name: 'postgres' }, blueprint: 'postgresql' }]);
+    const handle = await fixture.client.workflow.start('backupApplication', { taskQueue, workflowId, args: [{ application: { inline: stringify(group), file: 'group.yaml' } }] });
+
+    // Both quiesced, MySQL's read lock held by its session in the pod: now the worker dies outright.
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const progress = await handle.query<ApplicationProgress>('progress').catch(() => undefined);
+      if (progress?.stage === 'group snapshot') break;
+      assert.ok(Date.now() < deadline && progress?.stage !== 'failed', `the backup never reached its group snapshot (${JSON.stringify(progress)})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnWorker({ ...fixture, taskQueue }, { args: workerArgs });
+    try {
+      await second.ready;
+      const result = (await handle.result()) as ApplicationBackupResult;
+      assert.deepEqual(result.consistencyGroup?.pvcs, { mysql: 'data-mysql-0', postgres: 'data-postgres-0' });
+      // Released by its unquiesce on the second worker, inside options.quiesceTimeout (else the backup fails).
+      const window = result.components.find((c) => c.name === 'mysql')?.quiesceWindowMs ?? -1;
+      t.diagnostic(`MySQL held ${window} ms across the crash`);
+      assert.ok(window > 0 && window < 120_000, `MySQL was held ${window} ms`);
+      assert.equal((await fixture.client.workflow.getHandle(`${workflowId}/mysql/unquiesce`).describe()).status.name, 'COMPLETED');
+      assert.match(await second.log(), /phase started/, 'the second worker did the rest');
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+    assert.equal(await sql('mysql', source.name, 'SET SESSION lock_wait_timeout = 5; INSERT INTO cut.cuts VALUES (2000000); SELECT COUNT(*) FROM cut.cuts WHERE n = 2000000', 20_000), '1');
+    const location = await openNamedLocation(undefined, () => clients);
+    assert.equal((await listRestorePoints(location, { application })).points.length, 1);
     assert.deepEqual(await leftovers(source.name), []);
   });
 });
