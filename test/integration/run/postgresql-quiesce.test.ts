@@ -1,40 +1,27 @@
 import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { createManifests } from '../../../src/kube/apply.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { claimVolumeDir, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { waitForReadyPod, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { postgresHarness, psqlIn } from '../../support/databases/postgresql.ts';
+import { claimVolumeDir } from '../../support/pod-runtime/testing.ts';
 import { ensureStack } from '../../support/stack.ts';
 
 // The shipped PostgreSQL blueprint's quiesce / unquiesce actions (an Application's consistency group) against
 // real servers: quiesce checkpoints and reports the data PVC without holding anything (writes go on), unquiesce
 // has nothing to release; a server whose pg_wal lies on a second PVC (initdb --waldir) is refused, since a
 // group snapshots one volume per component.
-const ROOT = join(import.meta.dirname, '../../..');
-const POD = 'postgres-0';
-
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('pg-quiesce', 'postgresql', (namespace) => `statefulset/${namespace}/postgres`);
-  await createManifests(harness.clients, join(ROOT, 'examples/three-tier'), harness.namespace, (file) => /^(00-config|10-postgres)\./.test(file));
-  await waitForReady(POD);
+  harness = await postgresHarness('pg-quiesce');
 });
 
 after(async () => {
   await harness?.close();
 });
 
-async function waitForReady(pod: string): Promise<void> {
-  await waitForPod(harness.clients, harness.namespace, pod, 'ready', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
-}
-
-async function psql(sql: string, pod = POD): Promise<string> {
-  const result = await execUntilSuccess(harness.clients, harness.namespace, pod, 'postgres', ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
-  return result.stdout.trim();
-}
+const psql = (sql: string, pod?: string) => psqlIn(harness, sql, pod);
 
 it('quiesce checkpoints and reports the data PVC, holding nothing; unquiesce succeeds with an empty window, again on a retry', async () => {
   await psql('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)');
@@ -97,7 +84,7 @@ it('refuses a server whose pg_wal lies on a second PVC (and, with two PVCs, to g
       },
     },
   });
-  await waitForReady('pgwal-0');
+  await waitForReadyPod(harness, 'pgwal-0');
   assert.equal(await psql('SELECT 1', 'pgwal-0'), '1');
   const target = `statefulset/${namespace}/pgwal`;
 

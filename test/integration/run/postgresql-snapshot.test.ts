@@ -1,39 +1,26 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { createManifests } from '../../../src/kube/apply.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { leftoverSnapshotObjects, startPodWriter, waitForReadyPod, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { POSTGRES_POD as POD, postgresHarness, psqlIn } from '../../support/databases/postgresql.ts';
+import { execInPod } from '../../support/pod-runtime/testing.ts';
 
 // The shipped PostgreSQL blueprint's snapshot strategy against a real server playing the example
 // StatefulSet's pod: 100,000 rows, a writer committing paired rows all through the backup, pg_backup_start →
 // CSI snapshot → pg_backup_stop, the snapshot's files and the backup's WAL into kopia; then the table dropped,
 // a restore into the scaled-down workload, and the server recovers to one instant inside the backup window.
-const ROOT = join(import.meta.dirname, '../../..');
-const POD = 'postgres-0';
-
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('pg-snapshot', 'postgresql', (namespace) => `statefulset/${namespace}/postgres`);
-  await createManifests(harness.clients, join(ROOT, 'examples/three-tier'), harness.namespace, (file) => /^(00-config|10-postgres)\./.test(file));
-  await waitForReady();
+  harness = await postgresHarness('pg-snapshot');
 });
 
 after(async () => {
   await harness?.close();
 });
 
-async function waitForReady(): Promise<void> {
-  await waitForPod(harness.clients, harness.namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
-}
-
-async function psql(sql: string): Promise<string> {
-  const result = await execUntilSuccess(harness.clients, harness.namespace, POD, 'postgres', ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
-  return result.stdout.trim();
-}
+const psql = (sql: string) => psqlIn(harness, sql);
 
 const ITEMS_CHECKSUM = "SELECT count(*) || ':' || md5(string_agg(id || ',' || grp || ',' || payload, ';' ORDER BY id)) FROM items";
 const PAIRS = "SELECT coalesce(string_agg(txn || '/' || side || '/' || note, ' ' ORDER BY txn, side), '') FROM pairs";
@@ -42,14 +29,8 @@ const PAIRS = "SELECT coalesce(string_agg(txn || '/' || side || '/' || note, ' '
  * A writer in the database pod: one transaction after another, each inserting two rows of one txn number, until
  * the stop file appears. A copy torn between files would hold one row of a pair, or a gap in the numbers.
  */
-function startWriter(): Promise<unknown> {
-  const script = `rm -f /tmp/stop-writer; i=$(psql -X -A -t -c 'SELECT coalesce(max(txn), 0) FROM pairs'); while [ ! -e /tmp/stop-writer ]; do i=$((i + 1)); echo "BEGIN; INSERT INTO pairs VALUES ($i, 1, 'left $i'), ($i, 2, 'right $i'); COMMIT;"; sleep 0.01; done | psql -X -q -v ON_ERROR_STOP=1`;
-  return execInPod(harness.clients, harness.namespace, POD, 'postgres', ['sh', '-c', script]);
-}
-
-async function stopWriter(writer: Promise<unknown>): Promise<void> {
-  await execInPod(harness.clients, harness.namespace, POD, 'postgres', ['touch', '/tmp/stop-writer']);
-  await writer;
+function startWriter(): { stop(): Promise<void> } {
+  return startPodWriter(harness, POD, 'postgres', `i=$(psql -X -A -t -c 'SELECT coalesce(max(txn), 0) FROM pairs'); while [ ! -e /tmp/stop-writer ]; do i=$((i + 1)); echo "BEGIN; INSERT INTO pairs VALUES ($i, 1, 'left $i'), ($i, 2, 'right $i'); COMMIT;"; sleep 0.01; done | psql -X -q -v ON_ERROR_STOP=1`);
 }
 
 async function committed(): Promise<number> {
@@ -77,7 +58,7 @@ it('backs up 100,000 rows with pg_backup_start → CSI snapshot → pg_backup_st
     afterBackup = await committed();
     assert.ok(afterBackup > committedBefore, 'the writer kept committing during the backup');
   } finally {
-    await stopWriter(writer);
+    await writer.stop();
   }
 
   const artifact = backup.outputArtifacts.pgSnapshot?.KeyValue;
@@ -95,10 +76,7 @@ it('backs up 100,000 rows with pg_backup_start → CSI snapshot → pg_backup_st
   assert.ok(backup.restorePoint, 'a restore point was written');
 
   // The local snapshot and the PVC the export read are gone, and so is the backup session.
-  const snapshots = await harness.clients.custom.listNamespacedCustomObject({ group: 'snapshot.storage.k8s.io', version: 'v1', namespace: harness.namespace, plural: 'volumesnapshots' }) as { items: unknown[] };
-  assert.deepEqual(snapshots.items, []);
-  const claims = await harness.clients.core.listNamespacedPersistentVolumeClaim({ namespace: harness.namespace });
-  assert.deepEqual(claims.items.map((c) => c.metadata?.name), ['data-postgres-0']);
+  assert.deepEqual(await leftoverSnapshotObjects(harness), { volumeSnapshots: [], claims: ['data-postgres-0'] });
   assert.equal(await psql("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cairn%'"), '0');
   const sessions = await execInPod(harness.clients, harness.namespace, POD, 'postgres', ['sh', '-c', 'ls /tmp/cairn-quiesce']);
   assert.equal(sessions.stdout.trim(), '');
@@ -111,7 +89,7 @@ it('restores into the scaled-down workload: the server recovers to one instant i
   const restore = await harness.run('restore', { artifacts: backup.outputArtifacts });
   assert.deepEqual(Object.keys(restore.phaseOutputs).filter((id) => id === 'restoreFromLocation'), []);
   assert.equal(restore.phaseOutputs.waitRecovered?.inRecovery, 'f');
-  await waitForReady();
+  await waitForReadyPod(harness, POD);
 
   assert.equal(await psql(ITEMS_CHECKSUM), itemsAtBackup);
   assert.equal(await psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'scratch'"), '0');
