@@ -1,54 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
-import { ensureFerretDB } from '../../../scripts/stack/ferretdb.ts';
-import { stackPaths } from '../../../scripts/stack/paths.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { ensureStack } from '../../support/stack.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import type { BlueprintHarness } from '../../support/database-blueprint.ts';
+import { mongodbHarness, mongoshIn } from '../../support/databases/mongodb.ts';
 
 // The shipped MongoDB blueprint against a real wire-protocol server (FerretDB playing the example's mongo:7.0
 // pod, with SCRAM authentication): 101,200 documents of many BSON types in three collections of two
 // databases, with collection options and indexes; a backup through Temporal and kopia; writes after it, a
 // dropped database and a new one; a restore; every collection is exactly as at the backup, type for type.
-const ROOT = join(import.meta.dirname, '../../..');
 const ROOT_PASSWORD = `root-${randomBytes(9).toString('hex')}`;
-const POD = 'mongodb-0';
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  await ensureStack();
-  // Built on first use (cold Go caches: vendoring and compiling, up to ~7 min); says so on stderr meanwhile.
-  await ensureFerretDB(stackPaths(), (line) => process.stderr.write(`[ferretdb] ${line}\n`));
-  harness = await blueprintHarness('mongodb-blueprint', 'mongodb', (namespace) => `statefulset/${namespace}/mongodb`);
-  const { clients, namespace } = harness;
-  // The example's Secret with a root password of this run's own (the canary of the history scan).
-  await createManifests(clients, join(ROOT, 'examples/mongodb-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'mongodb-credentials', namespace, body: { stringData: { MONGO_INITDB_ROOT_PASSWORD: ROOT_PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/mongodb-app'), namespace, (file) => file.startsWith('10-mongodb.'));
-  await waitForPod(clients, namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
-  await execUntilSuccess(clients, namespace, POD, 'mongodb', ['sh', '-c', 'mongosh "$MONGODB_URI" --quiet --eval "db.adminCommand({ ping: 1 }).ok"']);
+  harness = await mongodbHarness('mongodb-blueprint', ROOT_PASSWORD);
 }, { timeout: 20 * 60_000 });
 
 after(async () => {
   await harness?.close();
 });
 
-/** Runs a mongosh script as root in the database pod (the runtime's exec env carries the URI); its stdout. */
-async function mongosh(script: string): Promise<string> {
-  const result = await execInPod(harness.clients, harness.namespace, POD, 'mongodb', ['sh', '-c', 'exec mongosh "$MONGODB_URI" --quiet --eval "$1"', 'sh', script]);
-  assert.equal(result.exitCode, 0, `mongosh failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
+const mongosh = (script: string) => mongoshIn(harness, script);
 
 interface CollectionFingerprint {
   documents: number;

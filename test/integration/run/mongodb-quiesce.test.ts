@@ -1,50 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
-import { ensureFerretDB } from '../../../scripts/stack/ferretdb.ts';
-import { stackPaths } from '../../../scripts/stack/paths.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
-import { ensureStack } from '../../support/stack.ts';
+import type { BlueprintHarness } from '../../support/database-blueprint.ts';
+import { MONGODB_POD as POD, mongodbHarness, mongoshIn } from '../../support/databases/mongodb.ts';
+import { execInPod } from '../../support/pod-runtime/testing.ts';
 
 // The shipped MongoDB blueprint's quiesce / unquiesce actions (an Application's consistency group) against
 // FerretDB (playing the example's mongo:7.0 pod). FerretDB has no fsync command: the default quiesce
 // (fsyncLock) is refused clearly and leaves nothing held or running; with options.quiesce none nothing is held
 // and unquiesce succeeds with an empty window. The fsyncLock path itself needs a real mongod (not here).
-const ROOT = join(import.meta.dirname, '../../..');
 const ROOT_PASSWORD = `root-${randomBytes(9).toString('hex')}`;
-const POD = 'mongodb-0';
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  await ensureStack();
-  await ensureFerretDB(stackPaths(), (line) => process.stderr.write(`[ferretdb] ${line}\n`));
-  harness = await blueprintHarness('mongodb-quiesce', 'mongodb', (namespace) => `statefulset/${namespace}/mongodb`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/mongodb-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'mongodb-credentials', namespace, body: { stringData: { MONGO_INITDB_ROOT_PASSWORD: ROOT_PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/mongodb-app'), namespace, (file) => file.startsWith('10-mongodb.'));
-  await waitForPod(clients, namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
-  await execUntilSuccess(clients, namespace, POD, 'mongodb', ['sh', '-c', 'mongosh "$MONGODB_URI" --quiet --eval "db.adminCommand({ ping: 1 }).ok"']);
+  harness = await mongodbHarness('mongodb-quiesce', ROOT_PASSWORD);
 }, { timeout: 20 * 60_000 });
 
 after(async () => {
   await harness?.close();
 });
 
-async function mongosh(script: string): Promise<string> {
-  const result = await execInPod(harness.clients, harness.namespace, POD, 'mongodb', ['sh', '-c', 'exec mongosh "$MONGODB_URI" --quiet --eval "$1"', 'sh', script]);
-  assert.equal(result.exitCode, 0, `mongosh failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
+const mongosh = (script: string) => mongoshIn(harness, script);
 
 const insert = (value: number) => mongosh(`print(db.getSiblingDB('shop').log.insertOne({ value: ${value} }).acknowledged)`);
 /** What quiesce sessions left in the pod's /tmp/cairn-quiesce (directories; release verdicts end in .released). */

@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
-import { ensureFerretDB } from '../../../scripts/stack/ferretdb.ts';
-import { stackPaths } from '../../../scripts/stack/paths.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, leftoverSnapshotObjects, startPodWriter, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
-import { ensureStack } from '../../support/stack.ts';
+import { leftoverSnapshotObjects, startPodWriter, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { MONGODB_POD as POD, mongodbHarness, mongoshIn, waitForMongoDB } from '../../support/databases/mongodb.ts';
 
 // The shipped MongoDB blueprint's snapshot strategy against FerretDB (playing the example's mongo:7.0 pod, on
 // SQLite). FerretDB has no fsync command: the default quiesce (fsyncLock) is refused with a clear message and
@@ -18,40 +12,19 @@ import { ensureStack } from '../../support/stack.ts';
 // commits durably, the CSI cut is point-in-time). 100,000 documents, a writer inserting _id 1, 2, … all through
 // the backup; then a dropped database, a restore into the scaled-down workload, and the documents are exactly
 // those of one instant inside the backup.
-const ROOT = join(import.meta.dirname, '../../..');
 const ROOT_PASSWORD = `root-${randomBytes(9).toString('hex')}`;
-const POD = 'mongodb-0';
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  await ensureStack();
-  await ensureFerretDB(stackPaths(), (line) => process.stderr.write(`[ferretdb] ${line}\n`));
-  harness = await blueprintHarness('mongodb-snapshot', 'mongodb', (namespace) => `statefulset/${namespace}/mongodb`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/mongodb-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'mongodb-credentials', namespace, body: { stringData: { MONGO_INITDB_ROOT_PASSWORD: ROOT_PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/mongodb-app'), namespace, (file) => file.startsWith('10-mongodb.'));
-  await waitForReady();
+  harness = await mongodbHarness('mongodb-snapshot', ROOT_PASSWORD);
 }, { timeout: 20 * 60_000 });
 
 after(async () => {
   await harness?.close();
 });
 
-async function waitForReady(): Promise<void> {
-  await waitForPod(harness.clients, harness.namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
-  await execUntilSuccess(harness.clients, harness.namespace, POD, 'mongodb', ['sh', '-c', 'mongosh "$MONGODB_URI" --quiet --eval "db.adminCommand({ ping: 1 }).ok"']);
-}
-
-async function mongosh(script: string): Promise<string> {
-  const result = await execInPod(harness.clients, harness.namespace, POD, 'mongodb', ['sh', '-c', 'exec mongosh "$MONGODB_URI" --quiet --eval "$1"', 'sh', script]);
-  assert.equal(result.exitCode, 0, `mongosh failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
+const mongosh = (script: string) => mongoshIn(harness, script);
 
 /** The seeded orders: count and the sum of the SHA-256 of each document's canonical Extended JSON. */
 const ordersChecksum = () =>
@@ -105,7 +78,7 @@ it('restores into the scaled-down workload: the seeded documents exactly, and th
   await mongosh("db.getSiblingDB('shop').dropDatabase(); db.getSiblingDB('scratch').t.insertOne({ x: 1 })");
   const restore = await harness.run('restore', { artifacts: backup.outputArtifacts });
   assert.ok(Number(restore.phaseOutputs.restoreFiles?.size) > 1_000_000);
-  await waitForReady();
+  await waitForMongoDB(harness);
   assert.equal(await ordersChecksum(), seeded);
   const restored = await logged();
   assert.ok(restored >= before_ && restored <= afterBackup, `restored ${restored} writer documents, the backup ran between ${before_} and ${afterBackup}`);
