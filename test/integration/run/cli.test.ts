@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { main } from '../../../src/cli/main.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 const sleepy = join(import.meta.dirname, '../../fixtures/run-blueprints/sleepy.yaml');
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 
 before(async () => {
-  fixture = await temporalFixture('cli');
-  worker = await inProcessWorker(fixture, { blueprintDirs: [join(import.meta.dirname, '../../fixtures/run-blueprints')] });
-  running = worker.run();
+  serving = await runningWorker('cli', { blueprintDirs: [join(import.meta.dirname, '../../fixtures/run-blueprints')] });
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker.shutdown();
-  await running;
-  await fixture.close();
+  await serving?.stop();
 });
 
 async function cairn(...argv: string[]) {

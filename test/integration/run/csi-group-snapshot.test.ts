@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import type { SnapshotRecord } from '../../support/csi-driver/store.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 import { failure, GROUP_SNAPSHOT_API, listSnapshots, outputFile as output, runner, SNAPSHOT_API, succeeded, task, type Phase, type VolumeSnapshot } from './csi-blueprints.ts';
 
 // CreateCSIGroupSnapshot over two PVCs through a real worker: a VolumeGroupSnapshot taken by the stack's
@@ -15,8 +14,7 @@ let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let run: ReturnType<typeof runner>;
 const snapshots = (labelSelector?: string) => listSnapshots(clients, namespace.name, labelSelector);
 
@@ -44,7 +42,6 @@ async function claimLabels(name: string): Promise<string[]> {
 before(async () => {
   stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('csi-group');
   namespace = await testNamespace('csi-group');
   for (const name of ['alpha', 'beta']) {
     await clients.core.createNamespacedPersistentVolumeClaim({
@@ -52,16 +49,14 @@ before(async () => {
       body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'cairn-csi', resources: { requests: { storage: '1Gi' } } } },
     });
   }
+  serving = await runningWorker('csi-group');
+  fixture = serving.fixture;
   run = runner(fixture, () => namespace.name);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 it('takes one VolumeGroupSnapshot of two PVCs in one cut; each member restores the files of that moment', async () => {

@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { listSnapshots, type Repository } from '../../../activities/kopia/repository.ts';
 import { findSnapshot } from '../../../activities/kopia/snapshots.ts';
 import { applicationRepository, runStep, snapshotsUnder, treeManifest, writeAwkwardTree } from '../../support/data-functions.ts';
 import { claimVolumeDir } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // CopyVolumeData of a PVC provisioned by the stack's CSI driver (a real directory), restored into another PVC
 // with RestoreData; then DeleteData and LocationDelete remove snapshots from the location, idempotently.
@@ -16,8 +15,7 @@ let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let repository: Repository;
 let ns: string;
 
@@ -41,19 +39,16 @@ async function waitNoDataPods(): Promise<void> {
 before(async () => {
   stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('data-volumes');
   namespace = await testNamespace('data-volumes');
   ns = namespace.name;
   repository = await applicationRepository(clients, ns);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('data-volumes');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 describe('CopyVolumeData', () => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { execInPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // KubeExecAll over the two pods of a StatefulSet played by the stack's pod runtime, each with two containers:
 // the command really runs in all four (each sees its own pod name and container env), their phase outputs are
@@ -13,8 +12,7 @@ import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../su
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
 let clients: KubeClients;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 
 const blueprint = `apiVersion: cairn.io/v1alpha1
 kind: Blueprint
@@ -46,7 +44,6 @@ actions:
 before(async () => {
   const stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('exec-all');
   namespace = await testNamespace('exec-all');
   const container = (name: string) => ({ name, image: 'busybox:1.36', command: ['sleep', 'infinity'], env: [{ name: 'CONTAINER', value: name }] });
   await clients.apps.createNamespacedStatefulSet({
@@ -64,15 +61,13 @@ before(async () => {
   for (const pod of ['web-0', 'web-1']) {
     await waitForPod(clients, namespace.name, pod, 'running with both containers', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).filter((c) => c.ready).length === 2);
   }
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('exec-all');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 async function run(name: string, options: Record<string, string> = {}) {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { waitUntil } from '../../../scripts/stack/process.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // KubeOps through a real worker against the stack's API server: a ConfigMap, a cluster-scoped ClusterRole and a
 // custom resource of a CRD made for this test go through create, get, patch, apply and delete; a create retried
@@ -13,8 +12,7 @@ import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../su
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
 let clients: KubeClients;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 const CRD = 'widgets.kubeops.cairn.dev';
 let clusterRole: string;
 
@@ -37,7 +35,6 @@ const phases = (...lines: string[]) => lines.map((line) => `      ${line}`).join
 before(async () => {
   const stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('kube-ops');
   namespace = await testNamespace('kube-ops');
   clusterRole = `cairn-test-${namespace.name}`;
   // Applied as plain JSON: the typed client would drop x-kubernetes-preserve-unknown-fields, which it has no field for.
@@ -57,17 +54,15 @@ before(async () => {
     const crd = (await clients.custom.getClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: CRD })) as { status?: { conditions?: { type: string; status: string }[] } };
     return (crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
   }, 30_000);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('kube-ops');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await clients?.custom.deleteClusterCustomObject({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', name: clusterRole }).catch(() => undefined);
   await clients?.custom.deleteClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: CRD }).catch(() => undefined);
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 async function run(workflowId: string, phaseList: string) {

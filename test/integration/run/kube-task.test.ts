@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { claimVolumeDir } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // KubeTask runs a real one-off pod (played by the stack's pod runtime): its command writes to a mounted PVC,
 // its phase outputs come from its log, and the pod is gone afterwards whether it succeeded or failed.
@@ -15,8 +14,7 @@ let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 
 const blueprint = (command: string) => `apiVersion: cairn.io/v1alpha1
 kind: Blueprint
@@ -44,21 +42,18 @@ actions:
 before(async () => {
   stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('kube-task');
   namespace = await testNamespace('kube-task');
   await clients.core.createNamespacedPersistentVolumeClaim({
     namespace: namespace.name,
     body: { metadata: { name: 'task-work' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'cairn-csi', resources: { requests: { storage: '1Gi' } } } },
   });
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('kube-task');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 async function run(name: string, command: string) {

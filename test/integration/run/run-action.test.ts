@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import type { RunActionInput, RunActionResult, RunProgress } from '../../../src/run/types.ts';
-import { inProcessWorker, phaseEvents, phaseTimeline, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { phaseEvents, phaseTimeline, runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 const blueprint = (backupPhases: string, extra = '') => `apiVersion: cairn.io/v1alpha1
 kind: Blueprint
@@ -21,19 +20,15 @@ ${backupPhases}
 `;
 
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 
 before(async () => {
-  fixture = await temporalFixture('run-action');
-  worker = await inProcessWorker(fixture, { blueprintDirs: [join(import.meta.dirname, '../../fixtures/run-blueprints'), join(import.meta.dirname, '../../../blueprints')] });
-  running = worker.run();
+  serving = await runningWorker('run-action', { blueprintDirs: [join(import.meta.dirname, '../../fixtures/run-blueprints'), join(import.meta.dirname, '../../../blueprints')] });
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker.shutdown();
-  await running;
-  await fixture.close();
+  await serving?.stop();
 });
 
 let counter = 0;

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, phaseTimeline, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { phaseTimeline, runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // ScaleWorkload on the example PostgreSQL StatefulSet, whose pod is a real server: scaled to 0 it stops, and
 // the defer phase brings it back with the replica count it had, also when a phase in between fails.
@@ -15,8 +14,7 @@ const ROOT = join(import.meta.dirname, '../../..');
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
 let clients: KubeClients;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 
 const blueprint = `apiVersion: cairn.io/v1alpha1
 kind: Blueprint
@@ -39,20 +37,17 @@ actions:
 before(async () => {
   const stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('scale');
   namespace = await testNamespace('scale');
   await createManifests(clients, join(ROOT, 'examples/three-tier'), namespace.name, (file) => /^(00-config|10-postgres)\./.test(file));
   await waitForPod(clients, namespace.name, 'postgres-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
   await execUntilSuccess(clients, namespace.name, 'postgres-0', 'postgres', ['sh', '-c', `psql -U shop -d shop -c "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')"`]);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('scale');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 async function backup(name: string, options: Record<string, string>) {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { kubeClients as kubeClientsFromSupport, ensureStack, testNamespace, type TestNamespace } from '../../support/stack.ts';
 import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { findSecret, historyJson } from '../../support/secret-scan.ts';
-import { ensureTemporalBinary, inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { ensureTemporalBinary, runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // A blueprint reads a Secret holding a canary; the canary must appear nowhere in the workflow history —
 // not in inputs, phase outputs, artifacts or failure messages — in any of the forms it could take there.
@@ -14,8 +13,7 @@ const canary = `canary-${randomBytes(8).toString('hex')}`;
 
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 
 const blueprint = (command: string) => `apiVersion: cairn.io/v1alpha1
 kind: Blueprint
@@ -42,7 +40,6 @@ actions:
 
 before(async () => {
   const stack = await ensureStack();
-  fixture = await temporalFixture('secrets');
   namespace = await testNamespace('secrets');
   const clients = kubeClientsFromSupport(stack);
   await clients.core.createNamespacedSecret({ namespace: namespace.name, body: { metadata: { name: 'canary-secret' }, stringData: { password: canary } } });
@@ -52,15 +49,13 @@ before(async () => {
   });
   await waitForPod(clients, namespace.name, 'canary-pod', 'Running', (pod) => pod.status?.phase === 'Running');
   await execUntilSuccess(clients, namespace.name, 'canary-pod', 'main', ['true']);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('secrets');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 async function run(name: string, command: string, options: Record<string, string> = {}) {

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { defaultPayloadConverter, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { WaitV2 } from '../../../activities/functions/WaitV2.ts';
 import type { JsonValue } from '../../../src/json.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import type { TemplateContext } from '../../../src/template/context.ts';
 import { waitUntil } from '../../../scripts/stack/process.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // WaitV2 through a real worker: it keeps waiting while its conditions do not hold (as its heartbeats show),
 // finishes once another client changes the objects mid-wait, and on timeout names the condition and the value it
@@ -16,8 +15,7 @@ import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../su
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
 let clients: KubeClients;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 
 const blueprint = (timeout: string, mode: 'anyOf' | 'allOf', conditions: { condition: string; name: string; resource?: string }[]) => `apiVersion: cairn.io/v1alpha1
 kind: Blueprint
@@ -42,21 +40,18 @@ ${conditions.map((c) => `              - condition: ${c.condition}\n            
 before(async () => {
   const stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('wait-v2');
   namespace = await testNamespace('wait-v2');
   const objects: Record<string, Record<string, string>> = { gate: { state: 'closed' }, left: { ready: 'yes' }, right: { ready: 'no' }, stuck: { state: 'closed' } };
   for (const [name, data] of Object.entries(objects)) {
     await clients.core.createNamespacedConfigMap({ namespace: namespace.name, body: { metadata: { name }, data } });
   }
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('wait-v2');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 function start(name: string, text: string, options: Record<string, string> = {}) {
