@@ -2,17 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { repositoryFor } from '../../../activities/functions/exec-target.ts';
 import type { FunctionContext } from '../../../activities/functions/types.ts';
 import { listSnapshotEntries } from '../../../activities/kopia/snapshots.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import { importKanisterFile } from '../../../src/kanister/import.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import type { TemplateContext } from '../../../src/template/context.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import type { BlueprintHarness } from '../../support/database-blueprint.ts';
+import { mysqlHarness, mysqlIn } from '../../support/databases/mysql.ts';
 import { ensureStack } from '../../support/stack.ts';
 import { assertPodRuntimeHasKando } from './world.ts';
 
@@ -31,15 +29,8 @@ before(async () => {
   const imported = await importKanisterFile(join(ROOT, 'test/fixtures/kanister/mysql-kando.yaml'));
   assert.deepEqual(imported.diagnostics.filter((d) => d.severity === 'error'), []);
   blueprint = imported.yaml!;
-  harness = await blueprintHarness('kanister-mysql-kando', 'unused', (namespace) => `statefulset/${namespace}/mysql`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'mysql-credentials', namespace, body: { stringData: { MYSQL_ROOT_PASSWORD: ROOT_PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('10-mysql.'));
-  await waitForPod(clients, namespace, 'mysql-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  // The shipped blueprint's name goes unused: every run gives the imported one inline.
+  harness = await mysqlHarness('kanister-mysql-kando', ROOT_PASSWORD);
 });
 
 after(async () => {
@@ -48,10 +39,7 @@ after(async () => {
 
 const run = (action: string, input: Parameters<BlueprintHarness['run']>[1] = {}) => harness.run(action, { inline: blueprint, ...input });
 
-async function sql(statements: string): Promise<string> {
-  const result = await execUntilSuccess(harness.clients, harness.namespace, 'mysql-0', 'mysql', ['mysql', '--batch', '--skip-column-names', '-e', statements]);
-  return result.stdout.trim();
-}
+const sql = (statements: string) => mysqlIn(harness, statements);
 
 /** Row counts and exact table checksums of the data a restore must bring back. */
 async function fingerprint(): Promise<string> {

@@ -1,45 +1,29 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
-import { createManifests } from '../../../src/kube/apply.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import type { BlueprintHarness } from '../../support/database-blueprint.ts';
+import { mysqlHarness, mysqlIn } from '../../support/databases/mysql.ts';
+import { execUntilSuccess } from '../../support/pod-runtime/testing.ts';
 
 // The shipped MySQL blueprint against a real server (MariaDB playing the example's mysql:8.0 pod): 100,000
 // rows with routines, triggers, events, views and users; a backup through Temporal and kopia; writes after
 // it, a dropped database and a new one; a restore; everything is exactly as at the backup.
-const ROOT = join(import.meta.dirname, '../../..');
 const ROOT_PASSWORD = `root-${randomBytes(9).toString('hex')}`;
 const SYSTEM = "'mysql', 'information_schema', 'performance_schema', 'sys'";
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('mysql-blueprint', 'mysql', (namespace) => `statefulset/${namespace}/mysql`);
-  const { clients, namespace } = harness;
-  // The example's Secret and ConfigMap, with a root password of this run's own (the canary of the history scan).
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'mysql-credentials', namespace, body: { stringData: { MYSQL_ROOT_PASSWORD: ROOT_PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('10-mysql.'));
-  await waitForPod(clients, namespace, 'mysql-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  harness = await mysqlHarness('mysql-blueprint', ROOT_PASSWORD);
 });
 
 after(async () => {
   await harness?.close();
 });
 
-/** Runs SQL as root in the database pod (the runtime's exec env carries root's password), tab-separated rows. */
-async function sql(statements: string): Promise<string> {
-  const result = await execUntilSuccess(harness.clients, harness.namespace, 'mysql-0', 'mysql', ['mysql', '--batch', '--skip-column-names', '-e', statements]);
-  return result.stdout.trim();
-}
+const sql = (statements: string) => mysqlIn(harness, statements);
 
 /** Everything a restore must bring back, as one comparable text: schemas, exact table checksums, code, users. */
 async function fingerprint(): Promise<string> {

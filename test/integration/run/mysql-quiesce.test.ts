@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
-import { createManifests } from '../../../src/kube/apply.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import type { BlueprintHarness } from '../../support/database-blueprint.ts';
+import { MYSQL_POD as POD, mysqlHarness, mysqlIn } from '../../support/databases/mysql.ts';
+import { execInPod, execUntilSuccess } from '../../support/pod-runtime/testing.ts';
 
 // The shipped MySQL blueprint's quiesce / unquiesce actions (an Application's consistency group) against a
 // real server (MariaDB playing the example's mysql:8.0 pod): the lock is held between the two runs, writes
 // wait and reads do not, the release reports its window (again on a retry), the watchdog's early release
 // fails unquiesce, and a quiesce that fails or is refused leaves nothing held.
-const ROOT = join(import.meta.dirname, '../../..');
 const ROOT_PASSWORD = `root-${randomBytes(9).toString('hex')}`;
-const POD = 'mysql-0';
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('mysql-quiesce', 'mysql', (namespace) => `statefulset/${namespace}/mysql`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'mysql-credentials', namespace, body: { stringData: { MYSQL_ROOT_PASSWORD: ROOT_PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('10-mysql.'));
-  await waitForPod(clients, namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  harness = await mysqlHarness('mysql-quiesce', ROOT_PASSWORD);
   await sql('CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO shop.t VALUES (1);');
 });
 
@@ -35,10 +23,7 @@ after(async () => {
   await harness?.close();
 });
 
-async function sql(statements: string): Promise<string> {
-  const result = await execUntilSuccess(harness.clients, harness.namespace, POD, 'mysql', ['mysql', '--batch', '--skip-column-names', '-e', statements]);
-  return result.stdout.trim();
-}
+const sql = (statements: string) => mysqlIn(harness, statements);
 
 /** An INSERT that gives up after a second of waiting for a lock: its exit code and error. */
 async function tryInsert(id: number): Promise<{ exitCode: number; stderr: string }> {

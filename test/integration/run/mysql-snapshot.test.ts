@@ -1,48 +1,29 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
-import { createManifests } from '../../../src/kube/apply.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { leftoverSnapshotObjects, startPodWriter, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { MYSQL_POD as POD, mysqlHarness, mysqlIn, waitForMysql } from '../../support/databases/mysql.ts';
+import { execInPod } from '../../support/pod-runtime/testing.ts';
 
 // The shipped MySQL blueprint's snapshot strategy against a real server (MariaDB playing the example's
 // mysql:8.0 pod): 100,000 rows, a writer committing paired rows all through the backup, FLUSH TABLES WITH READ
 // LOCK → CSI snapshot → UNLOCK TABLES, the snapshot's files into kopia; then a database dropped, a restore into
 // the scaled-down workload, and the tables are exactly what checksums taken under the lock said.
-const ROOT = join(import.meta.dirname, '../../..');
 const ROOT_PASSWORD = `root-${randomBytes(9).toString('hex')}`;
-const POD = 'mysql-0';
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('mysql-snapshot', 'mysql', (namespace) => `statefulset/${namespace}/mysql`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'mysql-credentials', namespace, body: { stringData: { MYSQL_ROOT_PASSWORD: ROOT_PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/mysql-app'), namespace, (file) => file.startsWith('10-mysql.'));
-  await waitForReady();
+  harness = await mysqlHarness('mysql-snapshot', ROOT_PASSWORD);
 });
 
 after(async () => {
   await harness?.close();
 });
 
-async function waitForReady(): Promise<void> {
-  await waitForPod(harness.clients, harness.namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
-}
-
-async function sql(statements: string): Promise<string> {
-  const result = await execUntilSuccess(harness.clients, harness.namespace, POD, 'mysql', ['mysql', '--batch', '--skip-column-names', '-e', statements]);
-  return result.stdout.trim();
-}
+const sql = (statements: string) => mysqlIn(harness, statements);
 
 /** `db.table:checksum …`, as the blueprint's lockedChecksums output has it. */
 async function checksums(tables: string): Promise<string> {
@@ -51,14 +32,8 @@ async function checksums(tables: string): Promise<string> {
 }
 
 /** Transactions of two rows each, one after another, until the stop file appears (blocked while locked). */
-function startWriter(): Promise<unknown> {
-  const script = `rm -f /tmp/stop-writer; i=$(mysql -N -e 'SELECT COALESCE(MAX(txn), 0) FROM shop.pairs'); while [ ! -e /tmp/stop-writer ]; do i=$((i + 1)); echo "BEGIN; INSERT INTO shop.pairs VALUES ($i, 1, 'left $i'), ($i, 2, 'right $i'); COMMIT;"; sleep 0.01; done | mysql`;
-  return execInPod(harness.clients, harness.namespace, POD, 'mysql', ['sh', '-c', script]);
-}
-
-async function stopWriter(writer: Promise<unknown>): Promise<void> {
-  await execInPod(harness.clients, harness.namespace, POD, 'mysql', ['touch', '/tmp/stop-writer']);
-  await writer;
+function startWriter(): { stop(): Promise<void> } {
+  return startPodWriter(harness, POD, 'mysql', `i=$(mysql -N -e 'SELECT COALESCE(MAX(txn), 0) FROM shop.pairs'); while [ ! -e /tmp/stop-writer ]; do i=$((i + 1)); echo "BEGIN; INSERT INTO shop.pairs VALUES ($i, 1, 'left $i'), ($i, 2, 'right $i'); COMMIT;"; sleep 0.01; done | mysql`);
 }
 
 async function committed(): Promise<number> {
@@ -85,7 +60,7 @@ it('backs up 100,000 rows with FLUSH TABLES WITH READ LOCK → CSI snapshot → 
     afterBackup = await committed();
     assert.ok(afterBackup > committedBefore, 'the writer kept committing around the backup');
   } finally {
-    await stopWriter(writer);
+    await writer.stop();
   }
 
   const artifact = backup.outputArtifacts.mysqlSnapshot?.KeyValue;
@@ -98,17 +73,14 @@ it('backs up 100,000 rows with FLUSH TABLES WITH READ LOCK → CSI snapshot → 
   const window = Number(backup.phaseOutputs.unquiesce?.quiesceWindowMs);
   assert.ok(window > 0 && String(window) === artifact.quiesceWindowMs, `quiesce window ${window} ms`);
   assert.ok(backup.restorePoint, 'a restore point was written');
-  const snapshots = await harness.clients.custom.listNamespacedCustomObject({ group: 'snapshot.storage.k8s.io', version: 'v1', namespace: harness.namespace, plural: 'volumesnapshots' }) as { items: unknown[] };
-  assert.deepEqual(snapshots.items, []);
-  const claims = await harness.clients.core.listNamespacedPersistentVolumeClaim({ namespace: harness.namespace });
-  assert.deepEqual(claims.items.map((c) => c.metadata?.name), ['data-mysql-0']);
+  assert.deepEqual(await leftoverSnapshotObjects(harness), { volumeSnapshots: [], claims: ['data-mysql-0'] });
 });
 
 it('restores into the scaled-down workload: every table is exactly what the checksums under the lock said', async () => {
   await sql('DROP DATABASE shop; CREATE DATABASE scratch;');
   const restore = await harness.run('restore', { artifacts: backup.outputArtifacts });
   assert.ok(Number(restore.phaseOutputs.restoreFiles?.size) > 10_000_000);
-  await waitForReady();
+  await waitForMysql(harness);
 
   assert.equal(await checksums('shop.orders, shop.pairs'), backup.outputArtifacts.mysqlSnapshot?.KeyValue.lockedChecksums);
   assert.equal(await sql('SELECT COUNT(*) FROM shop.orders'), '100000');
