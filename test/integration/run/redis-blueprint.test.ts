@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { backupGarbage, blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { backupGarbage, waitForReadyPod, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { REDIS_POD, redisHarness, redisIn as redisCli, seedStringKeys } from '../../support/databases/redis.ts';
 
 // The shipped Redis blueprint against a real redis-server 7 playing the example's pod (AOF on): 101,202 keys of
 // every type; BGSAVE streamed into kopia; writes after it and a FLUSHALL; a restore that stops the server,
@@ -17,7 +16,7 @@ const ROOT = join(import.meta.dirname, '../../..');
 const PASSWORD = `redis-${randomBytes(9).toString('hex')}`;
 
 const SEED = `
-for i = 1, 100000 do redis.call('SET', 'key:' .. i, 'value-' .. i .. '-' .. redis.sha1hex(tostring(i))) end
+${seedStringKeys(100_000)}
 for i = 1, 1000 do redis.call('HSET', 'user:' .. i, 'name', 'user ' .. i, 'visits', tostring(i * 3)) end
 for i = 1, 100 do for j = 1, 50 do redis.call('RPUSH', 'queue:' .. i, 'job-' .. j) end end
 for i = 1, 100 do redis.call('SADD', 'tags:' .. i, 'a' .. i, 'b' .. i, 'common') end
@@ -54,28 +53,15 @@ return #keys .. ' ' .. redis.sha1hex(table.concat(parts, '\\n'))`;
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('redis-blueprint', 'redis', (namespace) => `statefulset/${namespace}/redis`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/redis-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'redis-credentials', namespace, body: { stringData: { REDIS_PASSWORD: PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/redis-app'), namespace, (file) => file.startsWith('10-redis.'));
-  await waitForPod(clients, namespace, 'redis-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  harness = await redisHarness('redis-blueprint', PASSWORD);
 });
 
 after(async () => {
   await harness?.close();
 });
 
-/** redis-cli in a pod (the runtime's exec env has the address and the password); extra args follow. */
-async function redisIn(pod: string, ...args: string[]): Promise<string> {
-  const result = await execUntilSuccess(harness.clients, harness.namespace, pod, 'redis', ['sh', '-c', 'redis-cli --no-auth-warning -h "$REDIS_HOST" "$@"', 'redis-cli', ...args]);
-  return result.stdout.trim();
-}
-
-const redis = (...args: string[]) => redisIn('redis-0', ...args);
+const redisIn = (pod: string, ...args: string[]) => redisCli(harness, pod, ...args);
+const redis = (...args: string[]) => redisIn(REDIS_POD, ...args);
 const fingerprint = (pod = 'redis-0') => redisIn(pod, 'EVAL', FINGERPRINT, '0');
 
 let backup: RunActionResult;
@@ -145,7 +131,7 @@ it('restores a server without AOF (RDB only) as well, with the Secret named by a
   statefulSet!.spec!.template.metadata = { labels };
   statefulSet!.spec!.template.spec!.containers[0]!.args = ['redis-server', '--requirepass', '$(REDIS_PASSWORD)'];
   await harness.clients.apps.createNamespacedStatefulSet({ namespace: harness.namespace, body: statefulSet! });
-  await waitForPod(harness.clients, harness.namespace, 'cache-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  await waitForReadyPod(harness, 'cache-0');
   assert.equal(await redisIn('cache-0', 'CONFIG', 'GET', 'appendonly'), 'appendonly\nno');
   assert.equal(await redisIn('cache-0', 'EVAL', SEED, '0'), String(SEEDED_KEYS));
   const cachePoint = await fingerprint('cache-0');

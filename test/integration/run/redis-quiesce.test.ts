@@ -1,35 +1,23 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
-import { blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import type { BlueprintHarness } from '../../support/database-blueprint.ts';
+import { REDIS_POD as POD, redisHarness, redisIn } from '../../support/databases/redis.ts';
+import { execInPod, execUntilSuccess } from '../../support/pod-runtime/testing.ts';
 
 // The shipped Redis blueprint's quiesce / unquiesce actions (an Application's consistency group) against a
 // real redis-server 7 with AOF on: writes block while the hold lasts and reads do not, the AOF on the volume is
 // rewritten under it, unquiesce releases it (twice, as a retry would), and a hold that Redis ended by itself
 // (options.quiesceTimeout) makes unquiesce fail.
-const ROOT = join(import.meta.dirname, '../../..');
 const PASSWORD = `redis-${randomBytes(9).toString('hex')}`;
-const POD = 'redis-0';
 const SEEDED = 1_000;
 const SEED = `for i = 1, ${SEEDED} do redis.call('SET', 'key:' .. i, 'value-' .. i) end return redis.call('DBSIZE')`;
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('redis-quiesce', 'redis', (namespace) => `statefulset/${namespace}/redis`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/redis-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'redis-credentials', namespace, body: { stringData: { REDIS_PASSWORD: PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/redis-app'), namespace, (file) => file.startsWith('10-redis.'));
-  await waitForPod(clients, namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  harness = await redisHarness('redis-quiesce', PASSWORD);
   assert.equal(await redis('EVAL', SEED, '0'), String(SEEDED));
 });
 
@@ -37,9 +25,7 @@ after(async () => {
   await harness?.close();
 });
 
-async function redis(...args: string[]): Promise<string> {
-  return (await execUntilSuccess(harness.clients, harness.namespace, POD, 'redis', ['sh', '-c', 'redis-cli --no-auth-warning -h "$REDIS_HOST" "$@"', 'redis-cli', ...args])).stdout.trim();
-}
+const redis = (...args: string[]) => redisIn(harness, POD, ...args);
 
 /** A SET that gives up after `seconds`: true when it went through. */
 async function trySet(key: string, seconds: number): Promise<boolean> {

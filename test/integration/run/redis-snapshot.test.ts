@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, leftoverSnapshotObjects, startPodWriter, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { leftoverSnapshotObjects, startPodWriter, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { REDIS_POD as POD, redisHarness, redisIn, seedStringKeys } from '../../support/databases/redis.ts';
+import { execInPod } from '../../support/pod-runtime/testing.ts';
 
 // The shipped Redis blueprint's snapshot strategy against a real redis-server 7 (AOF on): 100,000 keys, a
 // writer setting w:1, w:2, … all through the backup, CLIENT PAUSE WRITE → BGSAVE → CSI snapshot → CLIENT
 // UNPAUSE, the snapshot's files into kopia; then FLUSHALL, a restore into the scaled-down workload, and the
 // dataset is exactly the paused one: the seeded keys unchanged and the writer's keys w:1…w:n with n what the
 // pause counted.
-const ROOT = join(import.meta.dirname, '../../..');
 const PASSWORD = `redis-${randomBytes(9).toString('hex')}`;
-const POD = 'redis-0';
 const SEEDED = 100_000;
 
-const SEED = `for i = 1, ${SEEDED} do redis.call('SET', 'key:' .. i, 'value-' .. i .. '-' .. redis.sha1hex(tostring(i))) end return redis.call('DBSIZE')`;
+const SEED = `${seedStringKeys(SEEDED)} return redis.call('DBSIZE')`;
 /** The seeded keys and values, sorted and hashed inside the server. */
 const SEEDED_FINGERPRINT = `local keys = redis.call('KEYS', 'key:*') table.sort(keys) local parts = {}
 for _, k in ipairs(keys) do parts[#parts + 1] = k .. '=' .. redis.call('GET', k) end
@@ -32,25 +28,14 @@ return 'w:1..' .. n`;
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('redis-snapshot', 'redis', (namespace) => `statefulset/${namespace}/redis`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/redis-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'redis-credentials', namespace, body: { stringData: { REDIS_PASSWORD: PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/redis-app'), namespace, (file) => file.startsWith('10-redis.'));
-  await waitForPod(clients, namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  harness = await redisHarness('redis-snapshot', PASSWORD);
 });
 
 after(async () => {
   await harness?.close();
 });
 
-/** redis-cli in the pod (its exec env has the address and the password). */
-async function redis(...args: string[]): Promise<string> {
-  return (await execUntilSuccess(harness.clients, harness.namespace, POD, 'redis', ['sh', '-c', 'redis-cli --no-auth-warning -h "$REDIS_HOST" "$@"', 'redis-cli', ...args])).stdout.trim();
-}
+const redis = (...args: string[]) => redisIn(harness, POD, ...args);
 
 const writerKeys = async () => Number(await redis('DBSIZE')) - SEEDED;
 
