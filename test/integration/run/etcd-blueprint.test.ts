@@ -1,74 +1,44 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { backupGarbage, blueprintHarness, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { backupGarbage, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { b64, enableAuthentication, etcdctlIn, etcdGateway, etcdHarness, seedConfigKeys } from '../../support/databases/etcd.ts';
 
 // The shipped etcd blueprint against a real etcd 3.6 playing the example's pod, with authentication on:
 // 100,000 keys with history and a lease; etcdctl snapshot save streamed into kopia; writes after it and every
 // key deleted; a restore that rebuilds the member with etcdutl, stops etcd, swaps the member directory and
 // starts it again; every key, value and revision is back.
-const ROOT = join(import.meta.dirname, '../../..');
 const PASSWORD = `etcd-${randomBytes(9).toString('hex')}`;
 const KEYS = 100_000;
 
 let harness: BlueprintHarness;
 
 before(async () => {
-  harness = await blueprintHarness('etcd-blueprint', 'etcd', (namespace) => `statefulset/${namespace}/etcd`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/etcd-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'etcd-credentials', namespace, body: { stringData: { ETCD_ROOT_PASSWORD: PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/etcd-app'), namespace, (file) => file.startsWith('10-etcd.'));
-  await waitForPod(clients, namespace, 'etcd-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  harness = await etcdHarness('etcd-blueprint', PASSWORD);
 });
 
 after(async () => {
   await harness?.close();
 });
 
-/** etcdctl in the pod as root (once authentication is on); the runtime's exec env has the endpoint. */
-async function etcdctl(script: string): Promise<string> {
-  const command = ['sh', '-c', `export ETCDCTL_USER=root ETCDCTL_PASSWORD="$1"; ${script}`, 'sh', PASSWORD];
-  return (await execUntilSuccess(harness.clients, harness.namespace, 'etcd-0', 'etcd', command)).stdout.trim();
-}
+/** etcdctl as root (once authentication is on). */
+const etcdctl = (script: string) => etcdctlIn(harness, PASSWORD, script);
 
 /** Every key with its value, lease and revisions, and the store's revision, hashed: equal means the same store. */
 const fingerprint = () => etcdctl(`etcdctl get "" --prefix -w fields | grep -v '^"\\(ClusterID\\|MemberID\\|RaftTerm\\)"' | sha256sum | cut -c1-64; etcdctl get "" --prefix --count-only -w fields | sed -n 's/^"Count" : //p'`);
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-
-/**
- * The test seeds through etcd's JSON gateway (transactions of 128 puts, the server's limit): 100,000 `etcdctl
- * put` processes would take many minutes. The endpoint is the pod's own address, from its exec env.
- */
+/** The seed goes through etcd's JSON gateway (before authentication is on). */
 async function seed(): Promise<void> {
-  const endpoint = (await execUntilSuccess(harness.clients, harness.namespace, 'etcd-0', 'etcd', ['sh', '-c', 'echo "$ETCDCTL_ENDPOINTS"'])).stdout.trim();
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${endpoint}${path}`, { method: 'POST', body: JSON.stringify(body) });
-    const text = await response.text();
-    assert.equal(response.status, 200, `${path}: ${text}`);
-    return JSON.parse(text) as Record<string, string>;
-  };
-  for (let start = 1; start <= KEYS; start += 128) {
-    const puts = [];
-    for (let i = start; i < Math.min(start + 128, KEYS + 1); i++) puts.push({ requestPut: { key: b64(`config/${String(i).padStart(6, '0')}`), value: b64(`value-${i}-${(i * 7919) % 100_003}`) } });
-    await post('/v3/kv/txn', { success: puts });
-  }
+  const gateway = await etcdGateway(harness);
+  await seedConfigKeys(gateway, KEYS);
   // History: a rewritten key (version 2), a deleted one, and a key bound to a lease.
-  await post('/v3/kv/put', { key: b64('config/000001'), value: b64('rewritten') });
-  await post('/v3/kv/deleterange', { key: b64('config/000002') });
-  await post('/v3/kv/put', { key: b64('config/000002'), value: b64('recreated') });
-  const lease = await post('/v3/lease/grant', { TTL: 3600 });
-  await post('/v3/kv/put', { key: b64('session/worker-1'), value: b64('alive'), lease: lease.ID });
+  await gateway.post('/v3/kv/put', { key: b64('config/000001'), value: b64('rewritten') });
+  await gateway.post('/v3/kv/deleterange', { key: b64('config/000002') });
+  await gateway.post('/v3/kv/put', { key: b64('config/000002'), value: b64('recreated') });
+  const lease = await gateway.post('/v3/lease/grant', { TTL: 3600 });
+  await gateway.post('/v3/kv/put', { key: b64('session/worker-1'), value: b64('alive'), lease: lease.ID });
 }
 
 let backup: RunActionResult;
@@ -76,9 +46,7 @@ let backupPoint: string;
 
 it('seeds 100,000 keys, turns authentication on, and streams an etcdctl snapshot into kopia', async () => {
   await seed();
-  // What the image does at first start with ETCD_ROOT_PASSWORD (the pod runtime passes no ETCD_* to etcd).
-  const enable = await execInPod(harness.clients, harness.namespace, 'etcd-0', 'etcd', ['sh', '-c', 'etcdctl user add root --new-user-password="$1" && etcdctl auth enable', 'sh', PASSWORD]);
-  assert.equal(enable.exitCode, 0, enable.stderr);
+  await enableAuthentication(harness, PASSWORD);
   backupPoint = await fingerprint();
   assert.match(backupPoint, new RegExp(`^[0-9a-f]{64}\\n${KEYS + 1}$`));
 

@@ -1,66 +1,41 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { innermostMessage } from '../../../src/diagnostics.ts';
-import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { blueprintHarness, leftoverSnapshotObjects, type BlueprintHarness } from '../../support/database-blueprint.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { leftoverSnapshotObjects, type BlueprintHarness } from '../../support/database-blueprint.ts';
+import { b64, enableAuthentication, etcdctlIn, etcdGateway, etcdHarness, seedConfigKeys, type EtcdGateway } from '../../support/databases/etcd.ts';
 
 // The shipped etcd blueprint's snapshot strategy against a real etcd 3.6 with authentication on: 100,000
 // keys, a writer putting w/1, w/2, … all through the backup, a CSI snapshot of the data PVC with no quiesce
 // (bracketed by revisions), the snapshot's files into kopia; then every key deleted, a restore into the
 // scaled-down workload, and the store is exactly the live one at the restored revision: the seeded keys with
 // their revisions, and the writer's keys up to that revision, each with its own revision.
-const ROOT = join(import.meta.dirname, '../../..');
 const PASSWORD = `etcd-${randomBytes(9).toString('hex')}`;
-const POD = 'etcd-0';
 const KEYS = 100_000;
 
 let harness: BlueprintHarness;
-let endpoint: string;
+/** etcd's JSON gateway (seeding through it is minutes faster than 100,000 etcdctl processes). */
+let gateway: EtcdGateway;
 
 before(async () => {
-  harness = await blueprintHarness('etcd-snapshot', 'etcd', (namespace) => `statefulset/${namespace}/etcd`);
-  const { clients, namespace } = harness;
-  await createManifests(clients, join(ROOT, 'examples/etcd-app'), namespace, (file) => file.startsWith('00-config.'));
-  await clients.core.patchNamespacedSecret(
-    { name: 'etcd-credentials', namespace, body: { stringData: { ETCD_ROOT_PASSWORD: PASSWORD } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  await createManifests(clients, join(ROOT, 'examples/etcd-app'), namespace, (file) => file.startsWith('10-etcd.'));
-  await waitForPod(clients, namespace, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
-  endpoint = (await execUntilSuccess(clients, namespace, POD, 'etcd', ['sh', '-c', 'echo "$ETCDCTL_ENDPOINTS"'])).stdout.trim();
+  harness = await etcdHarness('etcd-snapshot', PASSWORD);
+  gateway = await etcdGateway(harness);
 });
 
 after(async () => {
   await harness?.close();
 });
 
-/** etcdctl in the pod as root; the runtime's exec env has the endpoint. */
-async function etcdctl(script: string): Promise<string> {
-  return (await execUntilSuccess(harness.clients, harness.namespace, POD, 'etcd', ['sh', '-c', `export ETCDCTL_USER=root ETCDCTL_PASSWORD="$1"; ${script}`, 'sh', PASSWORD])).stdout.trim();
-}
+/** etcdctl as root. */
+const etcdctl = (script: string) => etcdctlIn(harness, PASSWORD, script);
 
 /** The seeded keys with their values and revisions (not the store's revision): unchanged by the writer. */
 const seededFingerprint = () => etcdctl(`etcdctl get config/ --prefix -w fields | grep -v '^"\\(ClusterID\\|MemberID\\|RaftTerm\\|Revision\\)"' | sha256sum | cut -c1-64`);
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-let token = '';
-
-/** etcd's JSON gateway (seeding through it is minutes faster than 100,000 etcdctl processes). */
-async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${endpoint}${path}`, { method: 'POST', body: JSON.stringify(body), headers: token ? { Authorization: token } : {} });
-  const text = await response.text();
-  assert.equal(response.status, 200, `${path}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 /** The writer's keys on the live server: key → the revision that wrote it. */
 async function writerRevisions(): Promise<Map<string, number>> {
-  const range = (await post('/v3/kv/range', { key: b64('w/'), range_end: b64('w0') })) as { kvs?: { key: string; mod_revision: string }[] };
+  const range = (await gateway.post('/v3/kv/range', { key: b64('w/'), range_end: b64('w0') })) as { kvs?: { key: string; mod_revision: string }[] };
   return new Map((range.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString(), Number(kv.mod_revision)]));
 }
 
@@ -69,20 +44,15 @@ let seeded: string;
 let live: Map<string, number>;
 
 it('backs up 100,000 keys by a CSI snapshot of the data volume with no quiesce while a writer keeps putting keys', async () => {
-  for (let start = 1; start <= KEYS; start += 128) {
-    const puts = [];
-    for (let i = start; i < Math.min(start + 128, KEYS + 1); i++) puts.push({ requestPut: { key: b64(`config/${String(i).padStart(6, '0')}`), value: b64(`value-${i}-${(i * 7919) % 100_003}`) } });
-    await post('/v3/kv/txn', { success: puts });
-  }
-  const enable = await execInPod(harness.clients, harness.namespace, POD, 'etcd', ['sh', '-c', 'etcdctl user add root --new-user-password="$1" && etcdctl auth enable', 'sh', PASSWORD]);
-  assert.equal(enable.exitCode, 0, enable.stderr);
-  token = String((await post('/v3/auth/authenticate', { name: 'root', password: PASSWORD })).token);
+  await seedConfigKeys(gateway, KEYS);
+  await enableAuthentication(harness, PASSWORD);
+  await gateway.authenticate(PASSWORD);
   seeded = await seededFingerprint();
 
   let stop = false;
   let written = 0;
   const writer = (async () => {
-    while (!stop) await post('/v3/kv/put', { key: b64(`w/${++written}`), value: b64(`v${written}`) });
+    while (!stop) await gateway.post('/v3/kv/put', { key: b64(`w/${++written}`), value: b64(`v${written}`) });
   })();
   try {
     while (written < 30) await new Promise((r) => setTimeout(r, 200));
@@ -114,7 +84,7 @@ it('restores into the scaled-down workload: a working member holding exactly the
   const revision = Number(restore.phaseOutputs.waitHealthy?.revision);
   assert.ok(revision >= Number(artifact.revisionBefore) && revision <= Number(artifact.revisionAfter), `restored revision ${revision}, cut between ${artifact.revisionBefore} and ${artifact.revisionAfter}`);
 
-  token = String((await post('/v3/auth/authenticate', { name: 'root', password: PASSWORD })).token);
+  await gateway.authenticate(PASSWORD);
   const expected = [...live].filter(([, modRevision]) => modRevision <= revision);
   assert.deepEqual([...(await writerRevisions())].sort(), expected.sort(), 'the writer keys are those of the live store at that revision, with their revisions');
   assert.equal(await seededFingerprint(), seeded);
