@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Worker } from '@temporalio/worker';
 import { waitUntil } from '../../../scripts/stack/process.ts';
 import { claimVolumeDir } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 import { failure, listSnapshots, outputFile as output, runner, SNAPSHOT_API, succeeded, task } from './csi-blueprints.ts';
 
 // The CSI snapshot functions through a real worker running blueprints, against the stack's real
@@ -17,8 +16,7 @@ let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let run: ReturnType<typeof runner>;
 const clusterObjects: { kind: 'PersistentVolume' | 'VolumeSnapshotContent'; name: string }[] = [];
 const snapshots = (labelSelector?: string) => listSnapshots(clients, namespace.name, labelSelector);
@@ -35,17 +33,15 @@ const snapshotArgs = (extra: Record<string, unknown> = {}) => ({ namespace: '{{N
 before(async () => {
   stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('csi-snapshot');
   namespace = await testNamespace('csi-snapshot');
   await createClaim('data');
+  serving = await runningWorker('csi-snapshot');
+  fixture = serving.fixture;
   run = runner(fixture, () => namespace.name);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
   for (const object of clusterObjects) {
     if (object.kind === 'PersistentVolume') await clients.core.deletePersistentVolume({ name: object.name }).catch(() => undefined);
@@ -57,7 +53,6 @@ after(async () => {
         .catch(() => undefined);
     }
   }
-  await fixture?.close();
 });
 
 describe('CreateCSISnapshot → WaitForSnapshotReady → RestoreCSISnapshot → DeleteCSISnapshot', () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { BackupData } from '../../../activities/functions/BackupData.ts';
 import type { FunctionContext } from '../../../activities/functions/types.ts';
 import type { Repository } from '../../../activities/kopia/repository.ts';
@@ -12,7 +11,7 @@ import type { TemplateContext } from '../../../src/template/context.ts';
 import { applicationRepository, pseudoRandom, runStep, snapshotsUnder, treeManifest, writeAwkwardTree } from '../../support/data-functions.ts';
 import { claimVolumeDir, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // BackupData and RestoreData through a real worker: a tree in a pod's volume (played by the pod runtime)
 // streams out with tar into kopia, is damaged, and comes back exactly — in the pod, and through a one-off pod
@@ -21,8 +20,7 @@ let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let repository: Repository;
 let appVolume: string;
 let ns: string;
@@ -60,7 +58,6 @@ async function waitNoDataPods(): Promise<void> {
 before(async () => {
   stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('data-functions');
   namespace = await testNamespace('data-functions');
   ns = namespace.name;
   await createClaim('app-data');
@@ -69,15 +66,13 @@ before(async () => {
   appVolume = await claimVolumeDir(clients, stack.state, ns, 'app-data');
   writeAwkwardTree(join(appVolume, 'tree'));
   repository = await applicationRepository(clients, ns);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('data-functions');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
 });
 
 describe('BackupData then RestoreData', () => {

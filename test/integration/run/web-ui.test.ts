@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { chromium, type Browser } from 'playwright-core';
 import { stackPaths } from '../../../scripts/stack/paths.ts';
 import { readStackInfo } from '../../../scripts/stack/stack-info.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // A person starts a backup from the Temporal Web UI's "Start a Workflow" form with the documented one-JSON
 // input, then finds it in the workflow list through a Cairn search attribute.
@@ -15,22 +14,18 @@ const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no
 const ARTIFACTS = join(stackPaths().state, 'artifacts');
 
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let browser: Browser;
 
 before(async () => {
-  fixture = await temporalFixture('web-ui');
-  worker = await inProcessWorker(fixture, { blueprintDirs: [join(import.meta.dirname, '../../fixtures/run-blueprints')] });
-  running = worker.run();
+  serving = await runningWorker('web-ui', { blueprintDirs: [join(import.meta.dirname, '../../fixtures/run-blueprints')] });
+  fixture = serving.fixture;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
 });
 
 after(async () => {
   await browser?.close();
-  worker.shutdown();
-  await running;
-  await fixture.close();
+  await serving?.stop();
 });
 
 it('a backup started from the Web UI form completes and is found by its CairnTarget', async () => {
