@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { parseDocument } from 'yaml';
 import type { ApplicationBackupResult, DrillInput, DrillReport } from '../../../src/application/types.ts';
 import { drillCommand } from '../../../src/cli/drill.ts';
@@ -15,7 +14,7 @@ import { isNotFound } from '../../../src/kube/clients.ts';
 import type { DrillProgress } from '../../../workflows/drill.ts';
 import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // A DR drill of a real application: PostgreSQL (examples/three-tier) with a row written before the backup, a
 // NodePort Service and an Ingress. The drill restores into <ns>-<suffix> through restoreApplication; the
@@ -28,8 +27,7 @@ const MARKER = `drilled-${randomBytes(3).toString('hex')}`;
 let fixture: TemporalFixture;
 let clients: KubeClients;
 let source: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let application: string;
 let host: string;
 const foreign: TestNamespace[] = [];
@@ -91,7 +89,6 @@ before(async () => {
   const stack = await ensureStack();
   process.env.CAIRN_KOPIA = stack.kopia.binary;
   clients = kubeClients(stack);
-  fixture = await temporalFixture('drill');
   source = await testNamespace('drill-src');
   application = source.name;
   host = `${source.name}.shop.example`;
@@ -113,8 +110,8 @@ before(async () => {
   await waitForPod(clients, source.name, 'postgres-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
   await execUntilSuccess(clients, source.name, 'postgres-0', 'postgres', ['sh', '-c', `psql -U shop -d shop -c "CREATE TABLE drill_marker (v text); INSERT INTO drill_marker VALUES ('${MARKER}')"`]);
 
-  worker = await inProcessWorker(fixture, { blueprintDirs: [await markerBlueprintDir(), join(ROOT, 'blueprints')] });
-  running = worker.run();
+  serving = await runningWorker('drill', { blueprintDirs: [await markerBlueprintDir(), join(ROOT, 'blueprints')] });
+  fixture = serving.fixture;
   const spec = `apiVersion: cairn.io/v1alpha1
 kind: Application
 metadata: {name: ${application}}
@@ -146,10 +143,8 @@ spec:
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await Promise.all([source, ...foreign].map((ns) => ns?.cleanup()));
-  await fixture?.close();
 });
 
 function drillCli(app: string, workflowId: string): { exit: Promise<number>; output: () => { stdout: string; stderr: string } } {

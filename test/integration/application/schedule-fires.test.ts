@@ -4,14 +4,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { openNamedLocation } from '../../../activities/location/location.ts';
 import { listRestorePoints } from '../../../activities/location/restore-points.ts';
 import { scheduleCommand } from '../../../src/cli/schedule.ts';
 import { describeSchedule, existingKinds, listApplicationSchedules } from '../../../src/schedule/schedules.ts';
 import { scheduleId } from '../../../src/schedule/types.ts';
 import { ensureStack, kubeClients, testNamespace, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // The real path from `cairn schedule create` to workflows run by a Cairn worker: Temporal Schedules made by the
 // CLI fire on their interval, trigger-now starts a run at once (even while paused), pause stops the firing,
@@ -21,8 +20,7 @@ import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../su
 // firing is a backupApplication that writes an application restore point into the location.
 let fixture: TemporalFixture;
 let appNamespace: TestNamespace | undefined;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 const application = `sched-${randomBytes(3).toString('hex')}`;
 const verifyId = scheduleId(application, 'verify');
 
@@ -53,9 +51,8 @@ async function scheduledRuns(id = verifyId): Promise<Array<{ workflowId: string;
 }
 
 before(async () => {
-  fixture = await temporalFixture('sched');
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('sched');
+  fixture = serving.fixture;
 });
 
 after(async () => {
@@ -65,9 +62,7 @@ after(async () => {
     for (const kind of await existingKinds(fixture.client, name).catch(() => [])) await fixture.client.schedule.getHandle(scheduleId(name, kind)).delete().catch(() => undefined);
   }
   await appNamespace?.cleanup();
-  worker?.shutdown();
-  await running;
-  await fixture?.close();
+  await serving?.stop();
 });
 
 it('creates the schedules, fires every few seconds, triggers now, pauses and deletes', async () => {

@@ -3,22 +3,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { listRestorePoints } from '../../../activities/location/restore-points.ts';
 import { openNamedLocation } from '../../../activities/location/location.ts';
 import type { ApplicationSpec } from '../../../src/application/types.ts';
 import { main } from '../../../src/cli/main.ts';
 import { ensureStack, kubeClients, testNamespace, uniqueTaskQueue, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // `cairn backup` and `cairn restore` against the real stack with a stateless application (no database, so it
 // is quick): a backup whose component fails leaves no restore point and exits 1; a good one restores into
 // another namespace with --output json; a single ConfigMap comes back alone, leaving the rest untouched.
 
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let clients: KubeClients;
 let source: TestNamespace;
 let dir: string;
@@ -28,7 +26,6 @@ before(async () => {
   const stack = await ensureStack();
   process.env.KUBECONFIG = stack.kube.kubeconfig;
   clients = kubeClients(stack);
-  fixture = await temporalFixture('app-cli');
   source = await testNamespace('app-cli');
   dir = await mkdtemp(join(tmpdir(), 'cairn-app-cli-'));
   await clients.core.createNamespacedConfigMap({ namespace: source.name, body: { metadata: { name: 'web-config' }, data: { GREETING: 'hello' } } });
@@ -46,16 +43,14 @@ before(async () => {
       },
     },
   });
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('app-cli');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await source?.cleanup();
   await Promise.all(extra.map((name) => clients.core.deleteNamespace({ name }).catch(() => undefined)));
-  await fixture?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

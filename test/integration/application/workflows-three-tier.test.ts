@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import type { ApplicationBackupResult, ApplicationRestoreInput, ApplicationRestoreResult, ApplicationSpec } from '../../../src/application/types.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
@@ -12,7 +11,7 @@ import { readRestorePoint } from '../../../activities/location/restore-points.ts
 import { openNamedLocation } from '../../../activities/location/location.ts';
 import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, uniqueTaskQueue, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
 // The shop of examples/three-tier as an Application on the real stack: back it up (PostgreSQL's data through the
 // shipped blueprint, every object of the namespace), destroy the namespace, restore into a new namespace with a
@@ -22,8 +21,7 @@ import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../su
 const ROOT = join(import.meta.dirname, '../../..');
 
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let clients: KubeClients;
 let source: TestNamespace;
 const created: string[] = [];
@@ -32,20 +30,17 @@ const application = uniqueTaskQueue('shop-app');
 before(async () => {
   const stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('app-workflows');
   source = await testNamespace('app-shop');
   await createManifests(clients, join(ROOT, 'examples/three-tier'), source.name);
   await waitForPod(clients, source.name, 'postgres-0', 'Running', readyPod, 180_000);
-  worker = await inProcessWorker(fixture, { blueprintDirs: [join(ROOT, 'test/fixtures/application'), join(ROOT, 'blueprints')] });
-  running = worker.run();
+  serving = await runningWorker('app-workflows', { blueprintDirs: [join(ROOT, 'test/fixtures/application'), join(ROOT, 'blueprints')] });
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await source?.cleanup();
   await Promise.all(created.map((name) => clients.core.deleteNamespace({ name }).catch(() => undefined)));
-  await fixture?.close();
 });
 
 function readyPod(pod: { status?: { phase?: string; containerStatuses?: { ready: boolean }[] } }): boolean {

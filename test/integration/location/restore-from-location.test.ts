@@ -5,14 +5,13 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { S3Client } from '../../../activities/location/s3.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { pseudoRandom } from '../../support/data-functions.ts';
 import { claimVolumeDir, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
 import { findSecret, historyJson } from '../../support/secret-scan.ts';
-import { ensureTemporalBinary, inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { ensureTemporalBinary, runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 import { freshState, removeS3Prefix, s3ProfileYaml, scratchDir, uniquePrefix, writeProfile } from './location-testing.ts';
 
 // The whole path through Temporal: a worker whose S3 profile lives in a labelled ConfigMap of its namespace
@@ -24,8 +23,7 @@ let stack: StackInfo;
 let clients: KubeClients;
 let fixture: TemporalFixture;
 let namespace: TestNamespace;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let state: Awaited<ReturnType<typeof freshState>>;
 let ns: string;
 const prefix = uniquePrefix('dr');
@@ -62,7 +60,6 @@ actions:
 before(async () => {
   stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('restore-from-location');
   namespace = await testNamespace('restore-from-location');
   ns = namespace.name;
   state = await freshState('dr-worker');
@@ -88,15 +85,13 @@ before(async () => {
   });
   await waitForPod(clients, ns, 'app', 'Running', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready));
   await writeFile(join(await claimVolumeDir(clients, stack.state, ns, 'app-data'), 'dump.bin'), dump);
-  worker = await inProcessWorker(fixture);
-  running = worker.run();
+  serving = await runningWorker('restore-from-location');
+  fixture = serving.fixture;
 });
 
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await namespace?.cleanup();
-  await fixture?.close();
   await removeS3Prefix(stack, stack.s3.testBucket, prefix);
 });
 
