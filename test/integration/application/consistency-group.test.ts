@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import type { ApplicationBackupResult, ApplicationRestoreResult, ApplicationSpec } from '../../../src/application/types.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
@@ -11,7 +10,7 @@ import { listRestorePoints, readRestorePoint } from '../../../activities/locatio
 import { openNamedLocation } from '../../../activities/location/location.ts';
 import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, uniqueTaskQueue, type KubeClients, type TestNamespace } from '../../support/stack.ts';
-import { inProcessWorker, killSpawnedWorkers, spawnWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
+import { killSpawnedWorkers, runningWorker, type RunningWorker, spawnWorker, type TemporalFixture } from '../../support/temporal.ts';
 import type { ApplicationProgress } from '../../../src/application/types.ts';
 
 // Two databases of one application, MariaDB (the mysql blueprint) and PostgreSQL, written by one client that
@@ -21,8 +20,7 @@ import type { ApplicationProgress } from '../../../src/application/types.ts';
 const ROOT = join(import.meta.dirname, '../../..');
 
 let fixture: TemporalFixture;
-let worker: Worker;
-let running: Promise<void>;
+let serving: RunningWorker;
 let clients: KubeClients;
 let source: TestNamespace;
 const created: string[] = [];
@@ -30,7 +28,6 @@ const created: string[] = [];
 before(async () => {
   const stack = await ensureStack();
   clients = kubeClients(stack);
-  fixture = await temporalFixture('app-group');
   source = await testNamespace('app-group');
   for (const example of ['mysql-app', 'three-tier']) {
     await createManifests(clients, join(ROOT, 'examples', example), source.name, (file) => file.startsWith('00-config.') || file.startsWith('10-'));
@@ -38,17 +35,15 @@ before(async () => {
   await Promise.all(['mysql-0', 'postgres-0'].map((pod) => waitForPod(clients, source.name, pod, 'ready', readyPod, 180_000)));
   await sql('postgres', source.name, 'CREATE TABLE cuts (n integer PRIMARY KEY)');
   await sql('mysql', source.name, 'CREATE DATABASE cut; CREATE TABLE cut.cuts (n integer PRIMARY KEY)');
-  worker = await inProcessWorker(fixture, { blueprintDirs: [join(ROOT, 'test/fixtures/application'), join(ROOT, 'blueprints')] });
-  running = worker.run();
+  serving = await runningWorker('app-group', { blueprintDirs: [join(ROOT, 'test/fixtures/application'), join(ROOT, 'blueprints')] });
+  fixture = serving.fixture;
 });
 
 after(async () => {
   await killSpawnedWorkers();
-  worker?.shutdown();
-  await running;
+  await serving?.stop();
   await source?.cleanup();
   await Promise.all(created.map((name) => clients.core.deleteNamespace({ name }).catch(() => undefined)));
-  await fixture?.close();
 });
 
 function readyPod(pod: { status?: { phase?: string; containerStatuses?: { ready: boolean }[] } }): boolean {
