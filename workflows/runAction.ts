@@ -44,10 +44,11 @@ const attribute = {
   outcome: defineSearchAttributeKey('CairnOutcome', SearchAttributeType.KEYWORD),
 };
 
-const setup = proxyActivities<CairnActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'InvalidBlueprint'] },
-});
+const setupRetry = { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['CairnError', 'InvalidBlueprint'] };
+const setup = proxyActivities<CairnActivities>({ startToCloseTimeout: '2 minutes', retry: setupRetry });
+// Compiling and rendering take seconds and do not heartbeat: after a worker crash their retry waits out this
+// timeout, which is time a consistency group's databases stay quiesced (workflows/consistency-group.ts).
+const quick = proxyActivities<CairnActivities>({ startToCloseTimeout: '30 seconds', retry: setupRetry });
 
 export async function runAction(input: RunActionInput): Promise<RunActionResult> {
   const info = workflowInfo();
@@ -64,7 +65,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
 
   // requestedBy rides on the first activity, which checks it before any phase (activity arguments are not part
   // of replay's determinism check, so runs recorded without it replay unchanged).
-  const { plan } = await setup.compileAction({
+  const { plan } = await quick.compileAction({
     blueprint: input.blueprint,
     action: input.action,
     target: input.target,
@@ -213,7 +214,7 @@ export async function runAction(input: RunActionInput): Promise<RunActionResult>
   }
 
   const outputArtifacts = Object.keys(plan.outputArtifacts).length
-    ? await setup.renderOutputArtifacts({ workflowId: info.workflowId, runTime, target: input.target, options: input.options ?? {}, outputArtifacts: plan.outputArtifacts, phaseOutputs: outputs })
+    ? await quick.renderOutputArtifacts({ workflowId: info.workflowId, runTime, target: input.target, options: input.options ?? {}, outputArtifacts: plan.outputArtifacts, phaseOutputs: outputs })
     : {};
   const restorePoint = plan.action === 'backup' && input.restorePoint !== false && patched(RESTORE_POINT_PATCH) ? await writeRestorePoint(plan, outputs, outputArtifacts) : undefined;
   progress.outcome = outcome;
