@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { stringify } from 'yaml';
-import type { ApplicationBackupResult, ApplicationRestoreResult, ApplicationSpec } from '../../../src/application/types.ts';
+import type { ApplicationBackupResult, ApplicationRestoreResult, ApplicationSpec, DrillReport } from '../../../src/application/types.ts';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
 import { listRestorePoints, readRestorePoint } from '../../../activities/location/restore-points.ts';
@@ -169,6 +169,16 @@ describe('an application backed up as a consistency group', () => {
     // One instant: PostgreSQL is never behind MySQL, and ahead by at most the one commit in flight at the cut.
     assert.ok(cut.postgres === cut.mysql || cut.postgres === cut.mysql + 1, `PostgreSQL at ${cut.postgres}, MySQL at ${cut.mysql}`);
     assert.ok(cut.mysql < writer.written(), 'the restore holds the cut, not the data written since');
+
+    // The same restore point drilled: the volumes come back in an isolated namespace and both validate.
+    const drill = (await fixture.client.workflow.execute('drillApplication', {
+      taskQueue: fixture.taskQueue,
+      workflowId: `${fixture.taskQueue}-drill`,
+      args: [{ application, suffix: 'drill' }],
+    })) as DrillReport;
+    assert.equal(drill.passed, true, JSON.stringify(drill.checks));
+    assert.equal(drill.dataVerified, true);
+    assert.equal(drill.cleanedUp, true);
   });
 
   it('releases every hold and writes no restore point when one component cannot be quiesced', async () => {
