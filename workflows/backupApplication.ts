@@ -4,7 +4,7 @@
  * repository), then writes the one application restore point, last: a failed component leaves none.
  * Deterministic code only; every side effect is an activity or a child workflow.
  */
-import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { workloadTarget } from '../src/application/restore-plan.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -14,15 +14,12 @@ import {
   type ApplicationProgress,
   type ComponentBackupRecord,
   type ComponentBackupResult,
-  type ComponentSpec,
   type ConsistencyGroupResult,
   GROUP_BLUEPRINT,
 } from '../src/application/types.ts';
 import { innermostMessage } from '../src/diagnostics.ts';
-import type { RunActionResult } from '../src/run/types.ts';
-import { backupRecord, failedComponents, runComponents } from './component-dag.ts';
-import { backupAsGroup } from './consistency-group.ts';
-import { runAction } from './runAction.ts';
+import { backupRecord, failedComponents, runComponentAction, runComponents, type ComponentRunContext } from './component-dag.ts';
+import { backupAsGroup, type DataComponent } from './consistency-group.ts';
 
 export const applicationProgressQuery = defineQuery<ApplicationProgress>('progress');
 
@@ -50,7 +47,7 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
     });
     const profile = input.profile ?? spec.spec.profile;
     progress.application = application;
-    const withData = spec.spec.components.filter((c): c is ComponentSpec & { blueprint: string } => c.blueprint !== undefined);
+    const withData = spec.spec.components.filter((c): c is DataComponent => c.blueprint !== undefined);
     progress.components = spec.spec.components.map((c) => ({ name: c.name, state: c.blueprint ? 'pending' : 'succeeded' }));
     const state = (name: string) => progress.components.find((c) => c.name === name)!;
 
@@ -72,6 +69,13 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
     let records = new Map<string, ComponentBackupRecord>();
     let durations = new Map<string, number>();
     let group: ConsistencyGroupResult | undefined;
+    const children: ComponentRunContext = {
+      blueprints,
+      application,
+      ...(profile ? { profile } : {}),
+      ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+      restorePoint: false,
+    };
     // Each component on its own, with its own consistent cut (the blueprint's backup action).
     async function backupEach(): Promise<void> {
       const byName = new Map(withData.map((c) => [c.name, c]));
@@ -80,18 +84,12 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
         const childId = `${info.workflowId}/${name}`;
         const started = Date.now();
         Object.assign(state(name), { state: 'running', workflowId: childId });
-        const result: RunActionResult = await executeChild(runAction, {
+        const result = await runComponentAction(children, {
+          blueprint: component.blueprint,
+          action: 'backup',
+          target: workloadTarget(component, spec.spec.namespace),
           workflowId: childId,
-          args: [{
-            blueprint: { inline: blueprints[component.blueprint]!, file: `${component.blueprint}.yaml` },
-            action: 'backup',
-            target: workloadTarget(component, spec.spec.namespace),
-            options: { ...component.options, ...(component.strategy ? { strategy: component.strategy } : {}) },
-            ...(profile ? { profile } : {}),
-            application,
-            restorePoint: false,
-            ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-          }],
+          options: { ...component.options, ...(component.strategy ? { strategy: component.strategy } : {}) },
         });
         records.set(name, backupRecord({
           name,
@@ -115,12 +113,9 @@ export async function backupApplication(input: ApplicationBackupInput): Promise<
     if (grouped) {
       ({ records, durations, group } = await backupAsGroup({
         workflowId: info.workflowId,
-        application,
         namespace: spec.spec.namespace,
-        ...(profile ? { profile } : {}),
-        ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+        children,
         components: withData,
-        blueprints,
         concurrency: bound.concurrency,
         progress,
       }));

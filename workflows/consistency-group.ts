@@ -5,10 +5,11 @@
  * The data thus lies at one instant across databases, and no database stays quiesced for an export.
  * Deterministic code only: each step is a child runAction of a component blueprint or of Cairn's `cairn-volume`.
  */
-import { ApplicationFailure, CancellationScope, executeChild } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import { hasAction } from '../src/application/blueprint-actions.ts';
 import { workloadTarget } from '../src/application/restore-plan.ts';
 import {
+  GROUP_ACTIONS,
   GROUP_BLUEPRINT,
   type ApplicationProgress,
   type ComponentBackupRecord,
@@ -17,21 +18,17 @@ import {
 } from '../src/application/types.ts';
 import { innermostMessage } from '../src/diagnostics.ts';
 import type { JsonObject } from '../src/json.ts';
-import type { ArtifactValue, RunActionResult, RunRequester } from '../src/run/types.ts';
-import { backupRecord, failedComponents, runComponents } from './component-dag.ts';
-import { runAction } from './runAction.ts';
+import type { ArtifactValue, RunActionResult } from '../src/run/types.ts';
+import { backupRecord, failedComponents, runComponentAction, runComponents, type ComponentRunContext } from './component-dag.ts';
 
 export type DataComponent = ComponentSpec & { blueprint: string };
 
 export interface GroupBackupInput {
   workflowId: string;
-  application: string;
   namespace: string;
-  profile?: string;
-  requestedBy?: RunRequester;
+  /** How the children run; its blueprints include Cairn's GROUP_BLUEPRINT. */
+  children: ComponentRunContext;
   components: DataComponent[];
-  /** Blueprint name → source, Cairn's GROUP_BLUEPRINT included. */
-  blueprints: Record<string, string>;
   concurrency: number;
   progress: ApplicationProgress;
 }
@@ -43,38 +40,22 @@ export interface GroupBackupOutcome {
   group: ConsistencyGroupResult;
 }
 
-/** The two actions a blueprint needs to take part in a consistency group. */
-export const GROUP_ACTIONS = ['quiesce', 'unquiesce'] as const;
-
 export async function backupAsGroup(input: GroupBackupInput): Promise<GroupBackupOutcome> {
   const { progress, workflowId } = input;
   const state = (name: string) => progress.components.find((c) => c.name === name)!;
   const fail = (message: string, cause?: unknown): never => {
-    throw ApplicationFailure.create({ type: 'ComponentFailed', message: `backup of ${input.application}: ${message}; no restore point was written`, nonRetryable: true, cause: cause instanceof Error ? cause : undefined });
+    throw ApplicationFailure.create({ type: 'ComponentFailed', message: `backup of ${input.children.application}: ${message}; no restore point was written`, nonRetryable: true, cause: cause instanceof Error ? cause : undefined });
   };
-  const lacking = input.components.filter((c) => GROUP_ACTIONS.some((action) => !hasAction(input.blueprints[c.blueprint]!, action)));
+  const lacking = input.components.filter((c) => GROUP_ACTIONS.some((action) => !hasAction(input.children.blueprints[c.blueprint]!, action)));
   if (lacking.length) {
     throw ApplicationFailure.create({
       type: 'InvalidApplication',
-      message: `${input.application}: spec.consistencyGroup needs quiesce and unquiesce actions, which blueprint ${lacking.map((c) => `${c.blueprint} (component ${c.name})`).join(', ')} lacks`,
+      message: `${input.children.application}: spec.consistencyGroup needs quiesce and unquiesce actions, which blueprint ${lacking.map((c) => `${c.blueprint} (component ${c.name})`).join(', ')} lacks`,
       nonRetryable: true,
     });
   }
   const run = (blueprint: string, action: string, target: string, childId: string, options: JsonObject, artifacts?: Record<string, ArtifactValue>): Promise<RunActionResult> =>
-    executeChild(runAction, {
-      workflowId: childId,
-      args: [{
-        blueprint: { inline: input.blueprints[blueprint]!, file: `${blueprint}.yaml` },
-        action,
-        target,
-        options,
-        ...(input.profile ? { profile: input.profile } : {}),
-        application: input.application,
-        restorePoint: false,
-        ...(artifacts ? { artifacts } : {}),
-        ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-      }],
-    });
+    runComponentAction(input.children, { blueprint, action, target, workflowId: childId, options, ...(artifacts ? { artifacts } : {}) });
   const namespaceTarget = `namespace/${input.namespace}`;
   const targetOf = (c: DataComponent) => workloadTarget(c, input.namespace);
 

@@ -6,7 +6,7 @@
  * are ready. Then the remaining resources. The RTO (start → every component ready) is in the result.
  * Deterministic code only: Date.now() is workflow time, identical on replay.
  */
-import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { hasAction } from '../src/application/blueprint-actions.ts';
 import { planRestore, workloadTarget, type ComponentPlan, type RestorePlan } from '../src/application/restore-plan.ts';
 import {
@@ -22,8 +22,7 @@ import {
 import { innermostMessage } from '../src/diagnostics.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { RunActionInput } from '../src/run/types.ts';
-import { failedComponents, runComponents } from './component-dag.ts';
-import { runAction } from './runAction.ts';
+import { failedComponents, runComponentAction, runComponents, type ComponentRunContext } from './component-dag.ts';
 
 export const restoreProgressQuery = defineQuery<ApplicationProgress>('progress');
 
@@ -66,6 +65,12 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
   });
   const profile = input.profile ?? point.profile;
   const existing: ExistingPolicy = input.existing ?? spec.spec.existingResources ?? 'skip';
+  const children: ComponentRunContext = {
+    blueprints: point.blueprints ?? {},
+    application: point.application,
+    ...(profile ? { profile } : {}),
+    ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+  };
   const counts = { created: 0, updated: 0, skipped: 0 };
   const count = (result: RestoreResourcesResult) => {
     counts.created += result.created.length;
@@ -152,20 +157,17 @@ export async function restoreApplication(input: ApplicationRestoreInput): Promis
     let validated = false;
     if (blueprint && dataBlueprint) {
       const source = sourceOf(blueprint);
-      const child = (name: string, action: string, id: string, artifacts?: RunActionInput['artifacts']) =>
-        executeChild(runAction, {
+      const child = (name: string, action: string, id: string, artifacts?: RunActionInput['artifacts']) => {
+        sourceOf(name); // a restore point that lacks the source fails here, naming itself
+        return runComponentAction(children, {
+          blueprint: name,
+          action,
+          target: workloadTarget(component.spec, plan.targetNamespace),
           workflowId: id,
-          args: [{
-            blueprint: { inline: name === blueprint ? source : sourceOf(name), file: `${name}.yaml` },
-            action,
-            target: workloadTarget(component.spec, plan.targetNamespace),
-            options: name === blueprint ? { ...component.spec.options, ...(component.stored?.strategy ? { strategy: component.stored.strategy } : {}) } : {},
-            ...(profile ? { profile } : {}),
-            application: point.application,
-            ...(artifacts ? { artifacts } : {}),
-            ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-          }],
+          options: name === blueprint ? { ...component.spec.options, ...(component.stored?.strategy ? { strategy: component.stored.strategy } : {}) } : {},
+          ...(artifacts ? { artifacts } : {}),
         });
+      };
       const childId = `${info.workflowId}/${component.name}`;
       const artifacts = component.stored?.artifacts ?? {};
       if (Object.keys(artifacts).length) {

@@ -5,6 +5,7 @@
  * and take the component's workload kind. Works on whatever shape the document has: the schema reports shapes.
  */
 import { didYouMean, type Diagnostic } from '../diagnostics.ts';
+import { GROUP_ACTIONS } from './types.ts';
 import { isJsonObject, type JsonObject } from '../json.ts';
 import { formatPath, type PathSegment, type SourceDocument } from '../yaml-source.ts';
 
@@ -87,7 +88,7 @@ function checkConsistencyGroup(components: ComponentView[], report: Report, blue
     const blueprint = blueprints?.get(component.value.blueprint as string);
     if (!blueprint) continue;
     const kind = isJsonObject(component.value.workload) ? component.value.workload.kind : undefined;
-    for (const action of ['quiesce', 'unquiesce']) {
+    for (const action of GROUP_ACTIONS) {
       const kinds = blueprint.actions[action];
       if (!kinds) report('group-action-missing', [...at, 'blueprint'], `blueprint "${component.value.blueprint as string}" has no ${action} action, which a consistency group runs on every component`, 'add quiesce and unquiesce actions to the blueprint (docs/consistency-groups.md), or remove consistencyGroup');
       else if (typeof kind === 'string' && !kinds.includes(kind)) report('group-action-missing', [...at, 'workload', 'kind'], `the ${action} action of blueprint "${component.value.blueprint as string}" takes ${kinds.join(', ')}, not ${kind}`);

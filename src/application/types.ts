@@ -17,6 +17,8 @@ export const APPLICATION_LABEL = 'cairn.io/application';
  * volume export and restore. Names with this prefix always resolve to Cairn's copy.
  */
 export const GROUP_BLUEPRINT = 'cairn-volume';
+/** The two actions a component's blueprint needs to take part in a consistency group. */
+export const GROUP_ACTIONS = ['quiesce', 'unquiesce'] as const;
 export const RESERVED_BLUEPRINT_PREFIX = 'cairn-';
 
 /** `kind: Application`: what an application is made of and how to back it up and bring it back. */
