@@ -10,7 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import { createManifests } from '../../src/kube/apply.ts';
 import type { JsonObject } from '../../src/json.ts';
 import type { RunActionResult } from '../../src/run/types.ts';
-import { execInPod, waitForPod } from './pod-runtime/testing.ts';
+import { execInPod, isReadyPod, waitForPod } from './pod-runtime/testing.ts';
 import { findSecret, historyJson } from './secret-scan.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from './stack.ts';
 import { ensureTemporalBinary, inProcessWorker, temporalFixture, type TemporalFixture } from './temporal.ts';
@@ -121,7 +121,7 @@ export async function leftoverSnapshotObjects(harness: BlueprintHarness): Promis
 
 /** Ready as the examples' probes say: running, every container ready. */
 export async function waitForReadyPod(harness: BlueprintHarness, pod: string): Promise<void> {
-  await waitForPod(harness.clients, harness.namespace, pod, 'ready', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  await waitForPod(harness.clients, harness.namespace, pod, 'ready', isReadyPod, 180_000);
 }
 
 /**

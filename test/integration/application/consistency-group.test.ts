@@ -8,7 +8,7 @@ import { innermostMessage } from '../../../src/diagnostics.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
 import { listRestorePoints, readRestorePoint } from '../../../activities/location/restore-points.ts';
 import { openNamedLocation } from '../../../activities/location/location.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { execInPod, execUntilSuccess, isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, uniqueTaskQueue, type KubeClients, type TestNamespace } from '../../support/stack.ts';
 import { killSpawnedWorkers, runningWorker, type RunningWorker, spawnWorker, type TemporalFixture } from '../../support/temporal.ts';
 import type { ApplicationProgress } from '../../../src/application/types.ts';
@@ -32,7 +32,7 @@ before(async () => {
   for (const example of ['mysql-app', 'three-tier']) {
     await createManifests(clients, join(ROOT, 'examples', example), source.name, (file) => file.startsWith('00-config.') || file.startsWith('10-'));
   }
-  await Promise.all(['mysql-0', 'postgres-0'].map((pod) => waitForPod(clients, source.name, pod, 'ready', readyPod, 180_000)));
+  await Promise.all(['mysql-0', 'postgres-0'].map((pod) => waitForPod(clients, source.name, pod, 'ready', isReadyPod, 180_000)));
   await sql('postgres', source.name, 'CREATE TABLE cuts (n integer PRIMARY KEY)');
   await sql('mysql', source.name, 'CREATE DATABASE cut; CREATE TABLE cut.cuts (n integer PRIMARY KEY)');
   serving = await runningWorker('app-group', { blueprintDirs: [join(ROOT, 'test/fixtures/application'), join(ROOT, 'blueprints')] });
@@ -46,9 +46,6 @@ after(async () => {
   await Promise.all(created.map((name) => clients.core.deleteNamespace({ name }).catch(() => undefined)));
 });
 
-function readyPod(pod: { status?: { phase?: string; containerStatuses?: { ready: boolean }[] } }): boolean {
-  return pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).length > 0 && pod.status.containerStatuses!.every((c) => c.ready);
-}
 
 async function sql(database: 'mysql' | 'postgres', namespace: string, statement: string, timeoutMs?: number): Promise<string> {
   const command = database === 'mysql'

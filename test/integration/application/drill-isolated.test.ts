@@ -12,7 +12,7 @@ import { isJsonObject } from '../../../src/json.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
 import { isNotFound } from '../../../src/kube/clients.ts';
 import type { DrillProgress } from '../../../workflows/drill.ts';
-import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { execUntilSuccess, isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
 import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
@@ -107,7 +107,7 @@ before(async () => {
     namespace: source.name,
     body: { metadata: { name: 'idle', labels: { app: 'idle' } }, spec: { replicas: 1, selector: { matchLabels: { app: 'idle' } }, template: { metadata: { labels: { app: 'idle' } }, spec: { containers: [{ name: 'idle', image: 'busybox:1.36' }] } } } },
   });
-  await waitForPod(clients, source.name, 'postgres-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  await waitForPod(clients, source.name, 'postgres-0', 'ready', isReadyPod, 180_000);
   await execUntilSuccess(clients, source.name, 'postgres-0', 'postgres', ['sh', '-c', `psql -U shop -d shop -c "CREATE TABLE drill_marker (v text); INSERT INTO drill_marker VALUES ('${MARKER}')"`]);
 
   serving = await runningWorker('drill', { blueprintDirs: [await markerBlueprintDir(), join(ROOT, 'blueprints')] });

@@ -9,7 +9,7 @@ import { createManifests } from '../../../src/kube/apply.ts';
 import { isNotFound } from '../../../src/kube/clients.ts';
 import { readRestorePoint } from '../../../activities/location/restore-points.ts';
 import { openNamedLocation } from '../../../activities/location/location.ts';
-import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { execUntilSuccess, isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, uniqueTaskQueue, type KubeClients, type TestNamespace } from '../../support/stack.ts';
 import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
@@ -32,7 +32,7 @@ before(async () => {
   clients = kubeClients(stack);
   source = await testNamespace('app-shop');
   await createManifests(clients, join(ROOT, 'examples/three-tier'), source.name);
-  await waitForPod(clients, source.name, 'postgres-0', 'Running', readyPod, 180_000);
+  await waitForPod(clients, source.name, 'postgres-0', 'Running', isReadyPod, 180_000);
   serving = await runningWorker('app-workflows', { blueprintDirs: [join(ROOT, 'test/fixtures/application'), join(ROOT, 'blueprints')] });
   fixture = serving.fixture;
 });
@@ -43,9 +43,6 @@ after(async () => {
   await Promise.all(created.map((name) => clients.core.deleteNamespace({ name }).catch(() => undefined)));
 });
 
-function readyPod(pod: { status?: { phase?: string; containerStatuses?: { ready: boolean }[] } }): boolean {
-  return pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).length > 0 && pod.status.containerStatuses!.every((c) => c.ready);
-}
 
 function spec(): ApplicationSpec {
   return {
@@ -164,7 +161,7 @@ describe('application backup and dependency-ordered restore of the three-tier sh
     }
     const pvc = await clients.core.readNamespacedPersistentVolumeClaim({ name: 'data-postgres-0', namespace: target });
     assert.equal(pvc.spec?.storageClassName, 'other-class');
-    await waitForPod(clients, target, 'postgres-0', 'Running', readyPod, 60_000);
+    await waitForPod(clients, target, 'postgres-0', 'Running', isReadyPod, 60_000);
     assert.equal(await checksum(target, marker), expected);
   });
 

@@ -10,7 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import type { JsonObject, JsonValue } from '../../../src/json.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { waitForPod } from '../../support/pod-runtime/testing.ts';
+import { isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
 import { inProcessWorker, temporalFixture, type TemporalFixture } from '../../support/temporal.ts';
 
@@ -131,6 +131,6 @@ export async function createDataStatefulSet(world: KanisterWorld, name: string, 
     },
   });
   for (let i = 0; i < replicas; i++) {
-    await waitForPod(clients, ns, `${name}-${i}`, 'running', (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready));
+    await waitForPod(clients, ns, `${name}-${i}`, 'running', isReadyPod);
   }
 }

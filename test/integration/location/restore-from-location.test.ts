@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { S3Client } from '../../../activities/location/s3.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
 import { pseudoRandom } from '../../support/data-functions.ts';
-import { claimVolumeDir, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { claimVolumeDir, isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
 import { findSecret, historyJson } from '../../support/secret-scan.ts';
 import { ensureTemporalBinary, runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
@@ -83,7 +83,7 @@ before(async () => {
       spec: { containers: [{ name: 'app', image: 'busybox:1.36', volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'app-data' } }] },
     },
   });
-  await waitForPod(clients, ns, 'app', 'Running', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready));
+  await waitForPod(clients, ns, 'app', 'Running', isReadyPod);
   await writeFile(join(await claimVolumeDir(clients, stack.state, ns, 'app-data'), 'dump.bin'), dump);
   serving = await runningWorker('restore-from-location');
   fixture = serving.fixture;

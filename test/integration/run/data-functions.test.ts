@@ -9,7 +9,7 @@ import { resourceName } from '../../../activities/run-phase.ts';
 import type { JsonObject } from '../../../src/json.ts';
 import type { TemplateContext } from '../../../src/template/context.ts';
 import { applicationRepository, pseudoRandom, runStep, snapshotsUnder, treeManifest, writeAwkwardTree } from '../../support/data-functions.ts';
-import { claimVolumeDir, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { claimVolumeDir, isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type StackInfo, type TestNamespace } from '../../support/stack.ts';
 import { runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
@@ -43,7 +43,7 @@ async function createPod(name: string, claim: string, env: { name: string; value
       },
     },
   });
-  await waitForPod(clients, ns, name, 'Running', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready));
+  await waitForPod(clients, ns, name, 'Running', isReadyPod);
 }
 
 async function dataPods(): Promise<string[]> {

@@ -11,7 +11,7 @@ import { profileSources, resolveProfile } from '../../../activities/location/pro
 import { innermostMessage } from '../../../src/diagnostics.ts';
 import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { execInPod, execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { execInPod, execUntilSuccess, isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
 import { killSpawnedWorkers, spawnWorker, temporalFixture, TEST_BLUEPRINT_ARGS, type TemporalFixture, type WorkerProcess } from '../../support/temporal.ts';
 
@@ -61,7 +61,7 @@ after(async () => {
 });
 
 async function waitForReady(): Promise<void> {
-  await waitForPod(clients, namespace.name, POD, 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  await waitForPod(clients, namespace.name, POD, 'ready', isReadyPod, 180_000);
 }
 
 async function sql(statements: string): Promise<string> {

@@ -4,7 +4,7 @@ import { after, before, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createManifests } from '../../../src/kube/apply.ts';
 import type { RunActionResult } from '../../../src/run/types.ts';
-import { execUntilSuccess, waitForPod } from '../../support/pod-runtime/testing.ts';
+import { execUntilSuccess, isReadyPod, waitForPod } from '../../support/pod-runtime/testing.ts';
 import { ensureStack, kubeClients, testNamespace, type KubeClients, type TestNamespace } from '../../support/stack.ts';
 import { phaseTimeline, runningWorker, type RunningWorker, type TemporalFixture } from '../../support/temporal.ts';
 
@@ -39,7 +39,7 @@ before(async () => {
   clients = kubeClients(stack);
   namespace = await testNamespace('scale');
   await createManifests(clients, join(ROOT, 'examples/three-tier'), namespace.name, (file) => /^(00-config|10-postgres)\./.test(file));
-  await waitForPod(clients, namespace.name, 'postgres-0', 'ready', (pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((c) => c.ready), 180_000);
+  await waitForPod(clients, namespace.name, 'postgres-0', 'ready', isReadyPod, 180_000);
   await execUntilSuccess(clients, namespace.name, 'postgres-0', 'postgres', ['sh', '-c', `psql -U shop -d shop -c "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')"`]);
   serving = await runningWorker('scale');
   fixture = serving.fixture;

@@ -83,6 +83,12 @@ export async function execUntilSuccess(
   return last!;
 }
 
+/** Ready as the examples' probes say: running, with containers, every one of them ready. */
+export function isReadyPod(pod: k8s.V1Pod): boolean {
+  const statuses = pod.status?.containerStatuses ?? [];
+  return pod.status?.phase === 'Running' && statuses.length > 0 && statuses.every((c) => c.ready);
+}
+
 export async function waitForPod(
   clients: KubeClients,
   namespace: string,
